@@ -1,0 +1,102 @@
+import { describe, it } from 'vitest';
+import { spec } from '../shared/decider-specification.js';
+import { MAX_BALANCE } from '../shared/money.js';
+import { type AccountEvent, accountDecider } from './account.js';
+
+const given = spec(accountDecider).given;
+const accountId = 'acc-1';
+const opened: AccountEvent = { type: 'AccountOpened', data: { accountId, owner: 'Ada', currency: 'EUR' } };
+const deposited = (amount: number, balanceAfter: number): AccountEvent => ({
+  type: 'MoneyDeposited',
+  data: { accountId, amount, balanceAfter, reference: undefined },
+});
+const closed: AccountEvent = { type: 'AccountClosed', data: { accountId } };
+
+describe('Account decider', () => {
+  describe('OpenAccount', () => {
+    it('opens a new account', () =>
+      given([]).when({ type: 'OpenAccount', accountId, owner: 'Ada', currency: 'EUR' }).then([opened]));
+
+    it('rejects opening an account twice', () =>
+      given([opened])
+        .when({ type: 'OpenAccount', accountId, owner: 'Bob', currency: 'USD' })
+        .thenRejects('account_already_exists'));
+  });
+
+  describe('DepositMoney', () => {
+    it('records the deposit with the balance it leaves', () =>
+      given([opened, deposited(100, 100)])
+        .when({ type: 'DepositMoney', accountId, amount: 50, reference: 'r1' })
+        .then([
+          { type: 'MoneyDeposited', data: { accountId, amount: 50, balanceAfter: 150, reference: 'r1' } },
+        ]));
+
+    it('rejects a deposit to an account that does not exist', () =>
+      given([]).when({ type: 'DepositMoney', accountId, amount: 50 }).thenRejects('account_not_found'));
+
+    it('rejects a deposit to a closed account', () =>
+      given([opened, closed])
+        .when({ type: 'DepositMoney', accountId, amount: 50 })
+        .thenRejects('account_closed'));
+
+    it('rejects a deposit in another currency', () =>
+      given([opened])
+        .when({ type: 'DepositMoney', accountId, amount: 50, currency: 'USD' })
+        .thenRejects('currency_mismatch'));
+
+    it('accepts a deposit that names the account currency', () =>
+      given([opened])
+        .when({ type: 'DepositMoney', accountId, amount: 50, currency: 'EUR' })
+        .then([
+          { type: 'MoneyDeposited', data: { accountId, amount: 50, balanceAfter: 50, reference: undefined } },
+        ]));
+
+    it('rejects a deposit that would take the balance over the limit', () =>
+      given([opened, deposited(MAX_BALANCE, MAX_BALANCE)])
+        .when({ type: 'DepositMoney', accountId, amount: 1 })
+        .thenRejects('balance_limit_exceeded'));
+  });
+
+  describe('WithdrawMoney', () => {
+    it('records the withdrawal with the balance it leaves', () =>
+      given([opened, deposited(100, 100)])
+        .when({ type: 'WithdrawMoney', accountId, amount: 100 })
+        .then([
+          { type: 'MoneyWithdrawn', data: { accountId, amount: 100, balanceAfter: 0, reference: undefined } },
+        ]));
+
+    it('rejects an overdraft', () =>
+      given([opened, deposited(100, 100)])
+        .when({ type: 'WithdrawMoney', accountId, amount: 101 })
+        .thenRejects('insufficient_funds'));
+
+    it('rejects a withdrawal from an account that does not exist', () =>
+      given([]).when({ type: 'WithdrawMoney', accountId, amount: 1 }).thenRejects('account_not_found'));
+
+    it('rejects a withdrawal from a closed account', () =>
+      given([opened, closed])
+        .when({ type: 'WithdrawMoney', accountId, amount: 1 })
+        .thenRejects('account_closed'));
+
+    it('rejects a withdrawal in another currency', () =>
+      given([opened, deposited(100, 100)])
+        .when({ type: 'WithdrawMoney', accountId, amount: 1, currency: 'GBP' })
+        .thenRejects('currency_mismatch'));
+  });
+
+  describe('CloseAccount', () => {
+    it('closes an empty account', () =>
+      given([opened]).when({ type: 'CloseAccount', accountId }).then([closed]));
+
+    it('rejects closing an account that still holds money', () =>
+      given([opened, deposited(1, 1)])
+        .when({ type: 'CloseAccount', accountId })
+        .thenRejects('balance_not_zero'));
+
+    it('rejects closing an account twice', () =>
+      given([opened, closed]).when({ type: 'CloseAccount', accountId }).thenRejects('account_closed'));
+
+    it('rejects closing an account that does not exist', () =>
+      given([]).when({ type: 'CloseAccount', accountId }).thenRejects('account_not_found'));
+  });
+});

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import type { Decider } from '../shared/decider.js';
+import { DomainError } from '../shared/domain-error.js';
+import { Amount, Currency, MAX_BALANCE } from '../shared/money.js';
+
+export const AccountId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'accountId must be 1-64 letters, digits, "-" or "_"');
+const Owner = z.string().trim().min(1).max(200);
+const Reference = z.string().min(1).max(200);
+
+// ── Commands ────────────────────────────────────────────────────────────────
+export const OpenAccount = z.object({
+  type: z.literal('OpenAccount'),
+  accountId: AccountId,
+  owner: Owner,
+  currency: Currency,
+});
+export const DepositMoney = z.object({
+  type: z.literal('DepositMoney'),
+  accountId: AccountId,
+  amount: Amount,
+  currency: Currency.optional(),
+  reference: Reference.optional(),
+});
+export const WithdrawMoney = z.object({
+  type: z.literal('WithdrawMoney'),
+  accountId: AccountId,
+  amount: Amount,
+  currency: Currency.optional(),
+  reference: Reference.optional(),
+});
+export const CloseAccount = z.object({
+  type: z.literal('CloseAccount'),
+  accountId: AccountId,
+});
+export const AccountCommand = z.discriminatedUnion('type', [
+  OpenAccount,
+  DepositMoney,
+  WithdrawMoney,
+  CloseAccount,
+]);
+export type AccountCommand = z.infer<typeof AccountCommand>;
+
+// ── Events ──────────────────────────────────────────────────────────────────
+// Deposits and withdrawals carry the balance they leave behind, so a read model can be written
+// from one event alone, without reading what it wrote before.
+export const AccountOpened = z.object({
+  type: z.literal('AccountOpened'),
+  data: z.object({ accountId: AccountId, owner: Owner, currency: Currency }),
+});
+export const MoneyDeposited = z.object({
+  type: z.literal('MoneyDeposited'),
+  data: z.object({
+    accountId: AccountId,
+    amount: Amount,
+    balanceAfter: z.number().int().nonnegative(),
+    reference: Reference.optional(),
+  }),
+});
+export const MoneyWithdrawn = z.object({
+  type: z.literal('MoneyWithdrawn'),
+  data: z.object({
+    accountId: AccountId,
+    amount: Amount,
+    balanceAfter: z.number().int().nonnegative(),
+    reference: Reference.optional(),
+  }),
+});
+export const AccountClosed = z.object({
+  type: z.literal('AccountClosed'),
+  data: z.object({ accountId: AccountId }),
+});
+export const AccountEvent = z.discriminatedUnion('type', [
+  AccountOpened,
+  MoneyDeposited,
+  MoneyWithdrawn,
+  AccountClosed,
+]);
+export type AccountEvent = z.infer<typeof AccountEvent>;
+export const accountEventTypes = AccountEvent.options.map((o) => o.shape.type.value);
+
+// ── State ───────────────────────────────────────────────────────────────────
+export type AccountState =
+  | { status: 'none' }
+  | { status: 'open' | 'closed'; owner: string; currency: string; balance: number };
+
+export type AccountErrorCode =
+  | 'account_not_found'
+  | 'account_already_exists'
+  | 'account_closed'
+  | 'insufficient_funds'
+  | 'currency_mismatch'
+  | 'balance_not_zero'
+  | 'balance_limit_exceeded';
+
+const reject = (
+  code: AccountErrorCode,
+  message: string,
+  kind: 'rejected' | 'not_found' | 'conflict' = 'rejected',
+) => new DomainError(code, kind, message);
+
+const requireOpen = (state: AccountState, currency: string | undefined) => {
+  if (state.status === 'none') throw reject('account_not_found', 'account does not exist', 'not_found');
+  if (state.status === 'closed') throw reject('account_closed', 'account is closed');
+  if (currency !== undefined && currency !== state.currency)
+    throw reject('currency_mismatch', `account holds ${state.currency}, not ${currency}`);
+  return state;
+};
+
+export const decide = (command: AccountCommand, state: AccountState): AccountEvent[] => {
+  switch (command.type) {
+    case 'OpenAccount': {
+      if (state.status !== 'none')
+        throw reject('account_already_exists', 'account already exists', 'conflict');
+      const { accountId, owner, currency } = command;
+      return [{ type: 'AccountOpened', data: { accountId, owner, currency } }];
+    }
+    case 'DepositMoney': {
+      const { balance } = requireOpen(state, command.currency);
+      const balanceAfter = balance + command.amount;
+      if (balanceAfter > MAX_BALANCE)
+        throw reject('balance_limit_exceeded', `balance may not exceed ${MAX_BALANCE}`);
+      const { accountId, amount, reference } = command;
+      return [{ type: 'MoneyDeposited', data: { accountId, amount, balanceAfter, reference } }];
+    }
+    case 'WithdrawMoney': {
+      const { balance } = requireOpen(state, command.currency);
+      if (command.amount > balance)
+        throw reject('insufficient_funds', `balance ${balance} is less than ${command.amount}`);
+      const { accountId, amount, reference } = command;
+      const balanceAfter = balance - amount;
+      return [{ type: 'MoneyWithdrawn', data: { accountId, amount, balanceAfter, reference } }];
+    }
+    case 'CloseAccount': {
+      const { balance } = requireOpen(state, undefined);
+      if (balance !== 0)
+        throw reject('balance_not_zero', `balance is ${balance}; only an empty account can close`);
+      return [{ type: 'AccountClosed', data: { accountId: command.accountId } }];
+    }
+  }
+};
+
+export const evolve = (state: AccountState, event: AccountEvent): AccountState => {
+  switch (event.type) {
+    case 'AccountOpened':
+      return { status: 'open', owner: event.data.owner, currency: event.data.currency, balance: 0 };
+    case 'MoneyDeposited':
+    case 'MoneyWithdrawn':
+      return state.status === 'none' ? state : { ...state, balance: event.data.balanceAfter };
+    case 'AccountClosed':
+      return state.status === 'none' ? state : { ...state, status: 'closed' };
+  }
+};
+
+export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState> = {
+  initialState: { status: 'none' },
+  decide,
+  evolve,
+};
+
+export const accountStream = (accountId: string) => `account-${accountId}`;

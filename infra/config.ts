@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/**
+ * All configuration, read once from the environment through one schema. A bad value stops
+ * start-up with the variable's name and what was wrong with it. `.env.example` lists every
+ * variable with its default; keep the two in step.
+ */
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+  .optional();
+
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where the embedded SQLite event store keeps its file. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Set: EventStoreDB (e.g. esdb://localhost:2113?tls=false). Unset: embedded SQLite under DATA_DIR. */
+  EVENTSTORE_URL: optionalUrl,
+  /** Largest accepted request body, in bytes. */
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024),
+  /** How many times a command is re-read and re-decided after a concurrency conflict. */
+  COMMAND_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
+  const parsed = ConfigSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+};

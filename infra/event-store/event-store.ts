@@ -1,0 +1,140 @@
+/**
+ * The event store port. Everything that reads or writes events goes through this interface, and
+ * every adapter (EventStoreDB, SQLite, memory) passes the same contract suite
+ * (event-store.contract.ts).
+ *
+ * Revisions count events within one stream from 0. Positions order every event in the store
+ * (`$all`); they are opaque — compare them, store them, send them back, never do arithmetic on
+ * them. In JSON a position is a decimal string (see `positionToJson`).
+ */
+
+export type Position = bigint;
+
+/** `no_stream`: the stream must not exist; `exists`: it must; `any`: no check; a number: its last revision. */
+export type ExpectedRevision = 'no_stream' | 'exists' | 'any' | number;
+
+export type EventMetadata = {
+  eventId: string;
+  correlationId: string;
+  /** The id of the message (command or event) that caused this event. */
+  causationId: string;
+  idempotencyKey?: string;
+  /** ISO 8601, stamped by the command pipeline, not by the store. */
+  occurredAt: string;
+  schemaVersion: number;
+  /** W3C trace context of the command that appended the event, when tracing is on. */
+  traceparent?: string;
+};
+
+export type EventData = {
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+};
+
+export type RecordedEvent = EventData & {
+  streamId: string;
+  revision: number;
+  position: Position;
+};
+
+export type AppendResult = {
+  /** Revision of the last event appended: the expected revision for the next append. */
+  nextRevision: number;
+  /** Position of the last event appended. */
+  position: Position;
+};
+
+export type EventFilter = {
+  /** Only events whose type is one of these. */
+  eventTypes?: readonly string[];
+  /** Only events from streams whose id starts with one of these. */
+  streamPrefixes?: readonly string[];
+};
+
+export type ReadAllOptions = {
+  /** Exclusive: the first event returned comes after this position. Default: the start. */
+  after?: Position;
+  maxCount?: number;
+  filter?: EventFilter;
+};
+
+export type SubscribeOptions = {
+  /** Exclusive, as in readAll. Default: the start of the log. */
+  after?: Position;
+  filter?: EventFilter;
+  /** Aborting ends the iteration cleanly. */
+  signal?: AbortSignal;
+  /**
+   * Called when the subscription has looked at every event up to `position` and yielded all that
+   * match, so a filtered consumer can move its checkpoint past events it never sees. Never called
+   * for a position before an event it has not yet yielded.
+   */
+  onCheckpoint?: (position: Position) => void;
+};
+
+export interface EventStore {
+  /** Appends atomically, all or nothing. Throws WrongExpectedRevisionError when the check fails. */
+  append(
+    streamId: string,
+    events: readonly EventData[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
+
+  /** The stream's events in revision order; an empty array when the stream does not exist. */
+  readStream(streamId: string, options?: { fromRevision?: number }): Promise<RecordedEvent[]>;
+
+  /** A page of `$all` in position order. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+
+  /**
+   * Catch-up, then live: every matching event after `after`, in position order, with no gap and
+   * no duplicate where catch-up turns into live. The iteration ends when `signal` aborts, and
+   * throws if the underlying connection fails; callers resubscribe from the last position they saw.
+   */
+  subscribeToAll(options?: SubscribeOptions): AsyncIterable<RecordedEvent>;
+
+  /** Position of the last event in `$all`, or undefined when the store is empty. */
+  headPosition(): Promise<Position | undefined>;
+
+  close(): Promise<void>;
+}
+
+export class WrongExpectedRevisionError extends Error {
+  override readonly name = 'WrongExpectedRevisionError';
+
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    /** The stream's current last revision, or 'no_stream'. */
+    readonly actual: number | 'no_stream',
+  ) {
+    super(`stream ${streamId}: expected revision ${String(expected)}, actual ${String(actual)}`);
+  }
+}
+
+export const positionToJson = (position: Position): string => position.toString(10);
+
+export const positionFromJson = (text: string): Position | undefined =>
+  /^(0|[1-9][0-9]{0,19})$/.test(text) ? BigInt(text) : undefined;
+
+export const matchesFilter = (
+  event: Pick<RecordedEvent, 'type' | 'streamId'>,
+  filter: EventFilter | undefined,
+): boolean =>
+  (!filter?.eventTypes || filter.eventTypes.includes(event.type)) &&
+  (!filter?.streamPrefixes || filter.streamPrefixes.some((p) => event.streamId.startsWith(p)));
+
+/** Checks an expected revision against a stream's current last revision (undefined: no stream). */
+export const checkExpectedRevision = (
+  streamId: string,
+  expected: ExpectedRevision,
+  current: number | undefined,
+): void => {
+  const ok =
+    expected === 'any' ||
+    (expected === 'no_stream' && current === undefined) ||
+    (expected === 'exists' && current !== undefined) ||
+    expected === current;
+  if (!ok) throw new WrongExpectedRevisionError(streamId, expected, current ?? 'no_stream');
+};
