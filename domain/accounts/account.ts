@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Decider } from '../shared/decider.js';
+import type { Aggregate, Decider } from '../shared/decider.js';
 import { DomainError } from '../shared/domain-error.js';
 import { Amount, Currency, MAX_BALANCE } from '../shared/money.js';
 
@@ -159,4 +159,8 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
   evolve,
 };
 
-export const accountStream = (accountId: string) => `account-${accountId}`;
+export const accountAggregate: Aggregate<AccountCommand, AccountEvent, AccountState> = {
+  category: 'account',
+  decider: accountDecider,
+  parseEvent: (event) => AccountEvent.parse(event),
+};

@@ -19,3 +19,18 @@ export const fold = <Command, Event, State>(
   for (const event of events) state = decider.evolve(state, event);
   return state;
 };
+
+/**
+ * What the command pipeline needs to know about an aggregate besides its rules: how to name its
+ * streams and how to read its events back from the store (the zod schema is the one place an
+ * event's shape is defined).
+ */
+export type Aggregate<Command, Event extends { type: string; data: unknown }, State> = {
+  /** The stream category, e.g. `account` for streams `account-<id>`. */
+  readonly category: string;
+  readonly decider: Decider<Command, Event, State>;
+  readonly parseEvent: (event: { type: string; data: unknown }) => Event;
+};
+
+export const streamIdFor = (aggregate: { category: string }, id: string): string =>
+  `${aggregate.category}-${id}`;

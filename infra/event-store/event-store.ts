@@ -19,6 +19,8 @@ export type EventMetadata = {
   /** The id of the message (command or event) that caused this event. */
   causationId: string;
   idempotencyKey?: string;
+  /** Hash of the request that carried the idempotency key: a reuse of the key for another request is refused. */
+  requestHash?: string;
   /** ISO 8601, stamped by the command pipeline, not by the store. */
   occurredAt: string;
   schemaVersion: number;

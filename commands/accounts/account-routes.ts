@@ -1,0 +1,148 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  AccountId,
+  accountAggregate,
+  CloseAccount,
+  DepositMoney,
+  OpenAccount,
+  WithdrawMoney,
+} from '../../domain/accounts/account.js';
+import { positionToJson } from '../../infra/event-store/event-store.js';
+import type { HttpApp } from '../../infra/http/create-http-app.js';
+import { ProblemDetails } from '../../infra/http/problem-details.js';
+import type { CommandResult } from '../pipeline/handle-command.js';
+import { type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+
+// Request bodies are the domain commands minus what the URL says; strict, so an unknown field is
+// a 400 rather than silently ignored.
+const { type: _t1, ...openFields } = OpenAccount.shape;
+const { type: _t2, accountId: _a2, ...moneyFields } = DepositMoney.shape;
+export const OpenAccountBody = z.strictObject({ ...openFields, accountId: AccountId.optional() });
+export const MoneyBody = z.strictObject(moneyFields);
+export const AccountParams = z.object({ id: AccountId });
+
+export const CommandAccepted = z
+  .object({
+    accountId: AccountId,
+    revision: z.number().int().describe('Revision of the account stream after the command'),
+    position: z
+      .string()
+      .describe(
+        'Global position of the last event appended; send it back as x-min-position to read your write',
+      ),
+  })
+  .meta({ id: 'CommandAccepted' });
+
+const accepted = (accountId: string) => (result: CommandResult) => ({
+  accountId,
+  revision: result.revision,
+  position: positionToJson(result.position),
+});
+
+const errors = {
+  400: ProblemDetails,
+  404: ProblemDetails,
+  409: ProblemDetails,
+  413: ProblemDetails,
+  415: ProblemDetails,
+  422: ProblemDetails,
+};
+
+// Loose: a strict or stripping schema would drop every other header from the request.
+const headers = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .describe('Makes the command safe to retry: a repeat returns the first response and appends nothing'),
+  'x-correlation-id': z
+    .string()
+    .optional()
+    .describe('Carried into every event and log line; generated if absent'),
+});
+
+/**
+ * A retried open without an accountId must land on the same account, so with an Idempotency-Key
+ * the id is derived from the key; without one it is random.
+ */
+const newAccountId = (idempotencyKey: string | undefined) =>
+  idempotencyKey === undefined
+    ? randomUUID()
+    : `acc-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
+
+export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
+  app.post(
+    '/accounts',
+    {
+      schema: {
+        tags: ['accounts: commands'],
+        summary: 'Open an account',
+        headers,
+        body: OpenAccountBody,
+        response: { 201: CommandAccepted, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const idempotencyKey = idempotencyKeyOf(request);
+      const accountId = request.body.accountId ?? newAccountId(idempotencyKey);
+      const command = { type: 'OpenAccount' as const, ...request.body, accountId };
+      return run(request, reply, {
+        aggregate: accountAggregate,
+        id: accountId,
+        command: OpenAccount.parse(command),
+        status: 201,
+        body: accepted(accountId),
+        idempotencyKey,
+      });
+    },
+  );
+
+  for (const [path, type, schema, summary] of [
+    ['deposits', 'DepositMoney', DepositMoney, 'Deposit money'],
+    ['withdrawals', 'WithdrawMoney', WithdrawMoney, 'Withdraw money'],
+  ] as const)
+    app.post(
+      `/accounts/:id/${path}`,
+      {
+        schema: {
+          tags: ['accounts: commands'],
+          summary,
+          headers,
+          params: AccountParams,
+          body: MoneyBody,
+          response: { 200: CommandAccepted, ...errors },
+        },
+      },
+      async (request, reply) =>
+        run(request, reply, {
+          aggregate: accountAggregate,
+          id: request.params.id,
+          command: schema.parse({ type, accountId: request.params.id, ...request.body }),
+          status: 200,
+          body: accepted(request.params.id),
+        }),
+    );
+
+  app.post(
+    '/accounts/:id/close',
+    {
+      schema: {
+        tags: ['accounts: commands'],
+        summary: 'Close an account (only at zero balance)',
+        headers,
+        params: AccountParams,
+        // No body, or an empty JSON object.
+        body: z.strictObject({}).nullish(),
+        response: { 200: CommandAccepted, ...errors },
+      },
+    },
+    async (request, reply) =>
+      run(request, reply, {
+        aggregate: accountAggregate,
+        id: request.params.id,
+        command: CloseAccount.parse({ type: 'CloseAccount', accountId: request.params.id }),
+        status: 200,
+        body: accepted(request.params.id),
+      }),
+  );
+};

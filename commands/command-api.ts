@@ -1,0 +1,14 @@
+import type { EventStore } from '../infra/event-store/event-store.js';
+import type { HttpApp } from '../infra/http/create-http-app.js';
+import { accountCommandRoutes } from './accounts/account-routes.js';
+import { createCommandHandler } from './pipeline/handle-command.js';
+import { createHttpCommandRunner } from './pipeline/http-command.js';
+import { createIdempotencyStore } from './pipeline/idempotency.js';
+
+/** The write API: every command route, sharing one pipeline and one idempotency store. */
+export const registerCommandApi = (app: HttpApp, deps: { eventStore: EventStore; maxRetries: number }) => {
+  const handle = createCommandHandler({ eventStore: deps.eventStore, maxRetries: deps.maxRetries });
+  const run = createHttpCommandRunner({ handle, idempotency: createIdempotencyStore(deps.eventStore) });
+  accountCommandRoutes(app, run);
+  return { handle };
+};

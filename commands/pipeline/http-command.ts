@@ -1,0 +1,88 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Aggregate } from '../../domain/shared/decider.js';
+import { HttpProblem } from '../../infra/http/problem-details.js';
+import {
+  type CommandHandler,
+  type CommandResult,
+  ConcurrencyConflictError,
+  IdempotencyKeyReusedError,
+} from './handle-command.js';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_PATTERN,
+  type IdempotencyStore,
+  requestHash,
+} from './idempotency.js';
+
+export const IDEMPOTENT_REPLAY_HEADER = 'idempotent-replayed';
+
+/** Reads and checks the Idempotency-Key header; undefined when the caller sent none. */
+export const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {
+  const key = request.headers[IDEMPOTENCY_KEY_HEADER];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key))
+    throw new HttpProblem(
+      400,
+      'invalid-idempotency-key',
+      'Invalid Idempotency-Key header',
+      'Idempotency-Key must be one header of 1 to 255 visible ASCII characters',
+    );
+  return key;
+};
+
+/**
+ * Runs one command for an HTTP request: correlation from the request, the idempotency record
+ * checked before and written after, and pipeline errors turned into problems. Domain errors pass
+ * through to the error handler, which knows how to render them.
+ */
+export const createHttpCommandRunner =
+  (deps: { handle: CommandHandler; idempotency: IdempotencyStore }) =>
+  async <Command, Event extends { type: string; data: unknown }, State, Body>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    spec: {
+      aggregate: Aggregate<Command, Event, State>;
+      id: string;
+      command: Command;
+      status: number;
+      body: (result: CommandResult) => Body;
+      /** Set when the caller already read the header (e.g. to derive an id from it). */
+      idempotencyKey?: string;
+    },
+  ): Promise<Body> => {
+    const key = spec.idempotencyKey ?? idempotencyKeyOf(request);
+    const correlation = { correlationId: request.id, causationId: request.id };
+    const hash = requestHash(request.method, request.routeOptions.url ?? request.url, [
+      spec.id,
+      spec.command,
+    ]);
+    try {
+      if (key !== undefined) {
+        const recorded = await deps.idempotency.find(key, hash);
+        if (recorded) {
+          reply.code(recorded.status).header(IDEMPOTENT_REPLAY_HEADER, 'true');
+          return recorded.body as Body;
+        }
+      }
+      const result = await deps.handle(spec.aggregate, spec.id, spec.command, {
+        ...correlation,
+        ...(key !== undefined && { idempotency: { key, requestHash: hash } }),
+      });
+      const body = spec.body(result);
+      if (key !== undefined)
+        await deps.idempotency.save(key, hash, { status: spec.status, body }, correlation);
+      reply.code(spec.status);
+      if (result.replayed) reply.header(IDEMPOTENT_REPLAY_HEADER, 'true');
+      return body;
+    } catch (error) {
+      if (error instanceof IdempotencyKeyReusedError)
+        throw new HttpProblem(422, 'idempotency-key-reused', 'Idempotency-Key reused', error.message);
+      if (error instanceof ConcurrencyConflictError)
+        throw new HttpProblem(409, 'concurrency-conflict', 'Too many concurrent changes', error.message, {
+          'retry-after': '1',
+        });
+      throw error;
+    }
+  };
+
+export type HttpCommandRunner = ReturnType<typeof createHttpCommandRunner>;

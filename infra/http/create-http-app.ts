@@ -1,0 +1,176 @@
+import fastifySwagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { isDomainError } from '../../domain/shared/domain-error.js';
+import type { Logger } from '../logger.js';
+import { CORRELATION_HEADER, correlationIdFor } from './correlation.js';
+import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType } from './problem-details.js';
+
+export type HttpApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  Logger,
+  ZodTypeProvider
+>;
+
+const domainStatus = { not_found: 404, conflict: 409, rejected: 422 } as const;
+
+// Fastify's own 4xx errors, by code, mapped to our stable problem types.
+const fastifyProblems: Record<string, { status: number; slug: string; title: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, slug: 'body-too-large', title: 'Request body too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    slug: 'unsupported-media-type',
+    title: 'Request body must be application/json',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, slug: 'malformed-request', title: 'Malformed request' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    slug: 'malformed-json',
+    title: 'Request body is not valid JSON',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    status: 400,
+    slug: 'malformed-json',
+    title: 'Request body is not valid JSON',
+  },
+};
+
+const toProblem = (
+  error: unknown,
+): { problem: Omit<ProblemDetails, 'correlationId'>; headers?: Record<string, string> } => {
+  if (error instanceof HttpProblem)
+    return {
+      problem: {
+        type: problemType(error.slug),
+        title: error.title,
+        status: error.status,
+        detail: error.detail,
+      },
+      headers: error.headers,
+    };
+  if (isDomainError(error))
+    return {
+      problem: {
+        type: problemType(error.code.replaceAll('_', '-')),
+        title: error.code.replaceAll('_', ' '),
+        status: domainStatus[error.kind],
+        detail: error.message,
+      },
+    };
+  if (hasZodFastifySchemaValidationErrors(error))
+    return {
+      problem: {
+        type: problemType('invalid-request'),
+        title: 'Request does not match the schema',
+        status: 400,
+        detail: `invalid ${error.validationContext ?? 'request'}`,
+        errors: error.validation.map((issue) => ({
+          path: [error.validationContext, ...String(issue.instancePath).split('/').filter(Boolean)]
+            .filter(Boolean)
+            .join('.'),
+          message: issue.message ?? 'invalid',
+        })),
+      },
+    };
+  const fastifyError = error as Partial<FastifyError>;
+  const known = fastifyError.code ? fastifyProblems[fastifyError.code] : undefined;
+  if (known) return { problem: { ...known, type: problemType(known.slug), detail: fastifyError.message } };
+  // Any other error that carries a 4xx (a malformed JSON body, prototype poisoning…) is the caller's.
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500)
+    return {
+      problem: {
+        type: problemType('malformed-request'),
+        title: 'Malformed request',
+        status,
+        detail: fastifyError.message,
+      },
+    };
+  return { problem: { type: problemType('internal'), title: 'Internal error', status: 500 } };
+};
+
+/**
+ * The Fastify instance shared by the write and read APIs: zod schemas for validation,
+ * serialization and OpenAPI; correlation ids; and one error handler that renders every error as
+ * problem+json.
+ */
+export const createHttpApp = (options: { logger: Logger; bodyLimit: number }): HttpApp => {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    genReqId: correlationIdFor,
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    // Reject rather than strip `__proto__` and `constructor.prototype` keys in JSON bodies.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Only JSON bodies are accepted: without this, a text/plain body would reach validation and
+  // answer 400 instead of the 415 it deserves.
+  app.removeContentTypeParser(['text/plain']);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(CORRELATION_HEADER, request.id);
+  });
+
+  app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'eventfold',
+        description: 'Event-sourced CQRS service: commands append events; queries read projections.',
+        version: '0.1.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { problem, headers } = toProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ problemType: problem.type, detail: problem.detail }, 'request rejected');
+    return reply
+      .code(problem.status)
+      .headers(headers ?? {})
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify({ ...problem, instance: request.url, correlationId: request.id }));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(
+        JSON.stringify({
+          type: problemType('route-not-found'),
+          title: 'No such route',
+          status: 404,
+          detail: `${request.method} ${request.url.split('?')[0]} is not a route of this service`,
+          instance: request.url,
+          correlationId: request.id,
+        }),
+      ),
+  );
+
+  return app;
+};
