@@ -28,6 +28,15 @@ export const ConfigSchema = z.object({
     .default(16 * 1024),
   /** How many times a command is re-read and re-decided after a concurrency conflict. */
   COMMAND_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
+  /**
+   * Longest a read with x-min-position waits for the read model to reach that position before it
+   * answers 503 with Retry-After.
+   */
+  READ_CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5000),
+  /** TTL of cached read-model views (account:<id>), whether the projector or a read wrote them. */
+  CACHE_TTL_SECONDS: z.coerce.number().int().positive().default(300),
+  /** A cache call slower than this counts as a miss on the read path: a slow cache must not slow reads. */
+  READ_CACHE_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(100),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
