@@ -12,6 +12,19 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
+// z.url() refuses a replica set's host list (h1:27017,h2:27017), so MongoDB URLs get their own check.
+const optionalMongoUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(
+    z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// URL')
+      .optional(),
+  )
+  .optional();
+
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -20,6 +33,19 @@ export const ConfigSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Set: EventStoreDB (e.g. esdb://localhost:2113?tls=false). Unset: embedded SQLite under DATA_DIR. */
   EVENTSTORE_URL: optionalUrl,
+  /** Set: MongoDB read models (e.g. mongodb://h1:27017,h2:27017/?replicaSet=rs0). Unset: embedded, in memory. */
+  MONGO_URL: optionalMongoUrl,
+  MONGO_DB: z.string().min(1).default('eventfold'),
+  /** Where read-model queries go; secondaries may lag the projector by the replication delay. */
+  MONGO_READ_PREFERENCE: z
+    .enum(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'])
+    .default('secondaryPreferred'),
+  /** Set: Redis cache (e.g. redis://localhost:6379). Unset: an in-process LRU cache. */
+  REDIS_URL: optionalUrl,
+  /** Prepended to every cache key, so several apps or environments can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().default('eventfold:'),
+  /** Most entries the in-process LRU cache holds (used when REDIS_URL is unset). */
+  CACHE_LRU_MAX_ENTRIES: z.coerce.number().int().positive().default(10_000),
   /** Largest accepted request body, in bytes. */
   BODY_LIMIT_BYTES: z.coerce
     .number()

@@ -8,7 +8,10 @@
  */
 export interface Cache {
   get(key: string): Promise<string | undefined>;
-  /** Stores `value` unless the entry present has a higher version. Returns whether it stored. */
+  /**
+   * Stores `value` unless the entry present has a higher version. Returns whether it stored.
+   * `ttlSeconds` must be positive and may be fractional (millisecond precision).
+   */
   set(key: string, value: string, options: { version: number; ttlSeconds: number }): Promise<boolean>;
   delete(key: string): Promise<void>;
   /** Throws when the cache cannot be reached. */
