@@ -1,0 +1,415 @@
+import { request as httpRequest } from 'node:http';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { WaitForCheckpoint } from '../consistency/wait-for-checkpoint.js';
+import { accountDoc, type Harness, startReadApi, transactionDoc } from '../testing/read-api-harness.js';
+import { ACCOUNTS_PROJECTION, accountCacheKey, TRANSACTIONS_PROJECTION } from './account-read-model.js';
+
+let harness: Harness;
+afterEach(() => harness?.close());
+
+const get = (url: string, headers: Record<string, string | string[]> = {}) =>
+  harness.app.inject({ method: 'GET', url, headers });
+
+const expectProblem = (response: Awaited<ReturnType<typeof get>>, status: number, type: string) => {
+  expect(response.statusCode).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const problem = response.json();
+  expect(problem).toMatchObject({ status, type: `urn:eventfold:problem:${type}` });
+  return problem;
+};
+
+/** Follows nextCursor from the first page to the last, and returns every page. */
+const pageThrough = async (url: string) => {
+  const pages: { items: Record<string, unknown>[]; nextCursor: string | null }[] = [];
+  let cursor: string | null = null;
+  do {
+    const separator = url.includes('?') ? '&' : '?';
+    const response = await get(cursor === null ? url : `${url}${separator}cursor=${cursor}`);
+    expect(response.statusCode).toBe(200);
+    const page = response.json();
+    pages.push(page);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  // The page before the last knew there was more: the last page is never an empty one.
+  if (pages.length > 1) expect(pages.at(-1)?.items.length).toBeGreaterThan(0);
+  return pages;
+};
+
+const pad = (n: number) => String(n).padStart(4, '0');
+
+describe('GET /accounts/:id', () => {
+  it('answers the account view, without storage keys, with an ETag', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('ada-1', { balance: 250, revision: 3 })]);
+    const response = await get('/accounts/ada-1');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.headers.etag).toMatch(/^"[^"]+"$/);
+    expect(response.json()).toEqual({
+      accountId: 'ada-1',
+      owner: 'Ada',
+      currency: 'EUR',
+      balance: 250,
+      status: 'open',
+      revision: 3,
+      openedAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('answers 404 problem+json for an unknown account', async () => {
+    harness = await startReadApi();
+    const problem = expectProblem(await get('/accounts/nobody'), 404, 'account-not-found');
+    expect(problem.detail).toContain('nobody');
+  });
+
+  it('misses, reads the read model and fills the cache with version = revision; then hits', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('a-1', { revision: 4, balance: 40 })]);
+
+    expect((await get('/accounts/a-1')).json()).toMatchObject({ balance: 40 });
+    expect(harness.calls).toEqual(['cache.get account:a-1', 'accounts.findOne', 'cache.set account:a-1']);
+    await vi.waitFor(() => expect(harness.readApi.stats().cacheFills).toBe(1));
+    // The filled entry holds version 4: an older version may not replace it, a newer one may.
+    expect(await harness.cache.set(accountCacheKey('a-1'), '{}', { version: 3, ttlSeconds: 60 })).toBe(false);
+
+    harness.calls.length = 0;
+    expect((await get('/accounts/a-1')).json()).toMatchObject({ balance: 40, revision: 4 });
+    expect(harness.calls).toEqual(['cache.get account:a-1']);
+    expect(harness.readApi.stats()).toMatchObject({ cacheHits: 1, cacheMisses: 1, cacheErrors: 0 });
+  });
+
+  it('serves what the projector put in the cache, whatever the read model says', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('a-2', { revision: 1, balance: 10 })]);
+    const newer = { ...accountDoc('a-2', { revision: 2, balance: 20 }) };
+    await harness.cache.set(accountCacheKey('a-2'), JSON.stringify(newer), { version: 2, ttlSeconds: 60 });
+    const body = (await get('/accounts/a-2')).json();
+    expect(body).toMatchObject({ revision: 2, balance: 20 });
+    expect(body).not.toHaveProperty('_id');
+    expect(harness.calls).not.toContain('accounts.findOne');
+  });
+
+  it.each([
+    ['not JSON', 'nope{'],
+    ['the wrong shape', JSON.stringify({ accountId: 'a-3', balance: 'lots' })],
+  ])('treats a cache entry that is %s as a miss', async (_name, entry) => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('a-3', { revision: 5, balance: 50 })]);
+    await harness.cache.set(accountCacheKey('a-3'), entry, { version: 1, ttlSeconds: 60 });
+    const response = await get('/accounts/a-3');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ balance: 50 });
+    expect(harness.readApi.stats()).toMatchObject({ cacheInvalid: 1, cacheHits: 0 });
+  });
+
+  it('answers 304 to a current If-None-Match, and 200 once the account changed', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('e-1', { revision: 1 })]);
+    const first = await get('/accounts/e-1');
+    const etag = first.headers.etag as string;
+
+    const again = await get('/accounts/e-1', { 'if-none-match': etag });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe('');
+    expect(again.headers.etag).toBe(etag);
+
+    await harness.cache.set(
+      accountCacheKey('e-1'),
+      JSON.stringify(accountDoc('e-1', { revision: 2, balance: 5 })),
+      { version: 2, ttlSeconds: 60 },
+    );
+    const changed = await get('/accounts/e-1', { 'if-none-match': etag });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.headers.etag).not.toBe(etag);
+  });
+});
+
+describe('GET /accounts', () => {
+  // 260 accounts: owners Ada and Bob alternate, every third one is closed; inserted out of order.
+  const seedMany = async () => {
+    const docs = Array.from({ length: 260 }, (_, i) =>
+      accountDoc(`acc-${pad(i)}`, {
+        owner: i % 2 === 0 ? 'Ada' : 'Bob',
+        status: i % 3 === 0 ? 'closed' : 'open',
+      }),
+    );
+    await harness.seedAccounts([...docs].reverse());
+    return docs;
+  };
+
+  it.each([
+    ['owner', '?owner=Ada', (d: { owner: string }) => d.owner === 'Ada'],
+    ['status', '?status=closed', (d: { status: string }) => d.status === 'closed'],
+    [
+      'owner and status',
+      '?owner=Bob&status=open',
+      (d: { owner: string; status: string }) => d.owner === 'Bob' && d.status === 'open',
+    ],
+    ['nothing', '', () => true],
+  ])(
+    'pages through hundreds of accounts filtered by %s: in id order, no gap, no duplicate',
+    async (_name, query, keep) => {
+      harness = await startReadApi();
+      const docs = await seedMany();
+      const expected = docs.filter(keep as (d: (typeof docs)[number]) => boolean).map((d) => d.accountId);
+      const pages = await pageThrough(`/accounts${query}${query ? '&' : '?'}limit=7`);
+      const ids = pages.flatMap((page) => page.items.map((item) => item.accountId));
+      expect(ids).toEqual(expected);
+      for (const page of pages) expect(page.items.length).toBeLessThanOrEqual(7);
+      expect(pages.at(-1)?.nextCursor).toBeNull();
+      expect(pages.slice(0, -1).every((page) => page.items.length === 7)).toBe(true);
+    },
+  );
+
+  it('pages without gaps or duplicates while accounts are added on both sides of the cursor', async () => {
+    harness = await startReadApi();
+    const docs = await seedMany();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let round = 0;
+    do {
+      const response = await get(`/accounts?owner=Ada&limit=25${cursor ? `&cursor=${cursor}` : ''}`);
+      const page = response.json();
+      seen.push(...page.items.map((item: { accountId: string }) => item.accountId));
+      cursor = page.nextCursor;
+      // New accounts sort before the cursor (acc-0…) and after it (acc-9…).
+      await harness.seedAccounts([
+        accountDoc(`acc-0000-${round}`, { owner: 'Ada' }),
+        accountDoc(`acc-9999-${round}`, { owner: 'Ada' }),
+      ]);
+      round++;
+    } while (cursor !== null);
+    expect(new Set(seen).size).toBe(seen.length);
+    const before = docs.filter((d) => d.owner === 'Ada').map((d) => d.accountId);
+    expect(before.every((id) => seen.includes(id))).toBe(true);
+    expect(seen).toEqual([...seen].sort());
+  });
+
+  it('defaults to 20 per page, gives at most 100, and ends with a null cursor on an exact fit', async () => {
+    harness = await startReadApi();
+    await seedMany();
+    expect((await get('/accounts')).json().items).toHaveLength(20);
+    expect((await get('/accounts?limit=100')).json().items).toHaveLength(100);
+    const exact = (await get('/accounts?owner=Ada&status=closed&limit=44')).json();
+    expect(exact.items).toHaveLength(44);
+    expect(exact.nextCursor).toBeNull();
+  });
+
+  it('answers an empty page for an owner with no accounts', async () => {
+    harness = await startReadApi();
+    expect((await get('/accounts?owner=Nobody')).json()).toEqual({ items: [], nextCursor: null });
+  });
+});
+
+describe('GET /accounts/:id/transactions', () => {
+  it('pages through hundreds of transactions in revision order', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('t-1', { revision: 300 }), accountDoc('t-2', { revision: 3 })]);
+    const revisions = Array.from({ length: 300 }, (_, i) => i + 1);
+    // Shuffled, and interleaved with another account's.
+    await harness.seedTransactions(
+      [...revisions]
+        .sort(() => Math.random() - 0.5)
+        .flatMap((r) =>
+          r <= 3 ? [transactionDoc('t-1', r), transactionDoc('t-2', r)] : [transactionDoc('t-1', r)],
+        ),
+    );
+    const pages = await pageThrough('/accounts/t-1/transactions?limit=41');
+    expect(pages.flatMap((page) => page.items.map((item) => item.revision))).toEqual(revisions);
+    expect(pages.at(-1)?.nextCursor).toBeNull();
+    expect(pages[0]?.items[0]).toEqual({
+      revision: 1,
+      kind: 'deposit',
+      amount: 10,
+      balanceAfter: 10,
+      reference: 'ref-1',
+      at: '2026-01-02T00:00:00.000Z',
+    });
+  });
+
+  it('shows a missing reference as null', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('t-3', { revision: 1 })]);
+    const { reference: _, ...withoutReference } = transactionDoc('t-3', 1, { kind: 'withdrawal' });
+    await harness.seedTransactions([withoutReference]);
+    expect((await get('/accounts/t-3/transactions')).json().items).toEqual([
+      expect.objectContaining({ kind: 'withdrawal', reference: null }),
+    ]);
+  });
+
+  it('answers an empty page for an account without transactions, and 404 for an unknown account', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('t-4')]);
+    expect((await get('/accounts/t-4/transactions')).json()).toEqual({ items: [], nextCursor: null });
+    expectProblem(await get('/accounts/nobody/transactions'), 404, 'account-not-found');
+  });
+});
+
+describe('bad input answers 400 problem+json and reaches neither store nor cache', () => {
+  const cursorFor = async (url: string) => {
+    const cursor = (await get(url)).json().nextCursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    return cursor;
+  };
+  const tamper = (cursor: string) => {
+    const [payload = '', tag] = cursor.split('.');
+    const last = payload.at(-1) === 'A' ? 'B' : 'A';
+    return `${payload.slice(0, -1)}${last}.${tag}`;
+  };
+
+  const cases: [string, (cursors: Record<string, string>) => string, string][] = [
+    ['an operator object for owner', () => '/accounts?owner[$ne]=x', 'invalid-request'],
+    ['an operator object, bracket-encoded', () => '/accounts?owner%5B%24gt%5D=', 'invalid-request'],
+    ['a repeated owner (an array)', () => '/accounts?owner=a&owner=b', 'invalid-request'],
+    ['an unknown parameter', () => '/accounts?admin=true', 'invalid-request'],
+    ['a __proto__ parameter', () => '/accounts?__proto__=x', 'invalid-request'],
+    ['an empty owner', () => '/accounts?owner=', 'invalid-request'],
+    ['an unknown status', () => '/accounts?status=frozen', 'invalid-request'],
+    ['a zero limit', () => '/accounts?limit=0', 'invalid-request'],
+    ['a limit over 100', () => '/accounts?limit=101', 'invalid-request'],
+    ['a fractional limit', () => '/accounts?limit=1.5', 'invalid-request'],
+    ['a limit in exponent form', () => '/accounts?limit=1e1', 'invalid-request'],
+    ['a hexadecimal limit', () => '/accounts?limit=0x10', 'invalid-request'],
+    ['a word for a limit', () => '/accounts?limit=ten', 'invalid-request'],
+    ['an empty limit', () => '/accounts?limit=', 'invalid-request'],
+    ['a repeated limit', () => '/accounts?limit=5&limit=6', 'invalid-request'],
+    ['a garbage cursor', () => '/accounts?cursor=not-a-cursor', 'invalid-cursor'],
+    ['an over-long cursor', () => `/accounts?cursor=${'a'.repeat(400)}`, 'invalid-request'],
+    [
+      'a tampered cursor',
+      (c) => `/accounts?owner=Ada&limit=2&cursor=${tamper(c.ada as string)}`,
+      'invalid-cursor',
+    ],
+    ['a cursor of another owner', (c) => `/accounts?owner=Bob&limit=2&cursor=${c.ada}`, 'invalid-cursor'],
+    ['a cursor without its filter', (c) => `/accounts?limit=2&cursor=${c.ada}`, 'invalid-cursor'],
+    [
+      'an account cursor on transactions',
+      (c) => `/accounts/t-1/transactions?cursor=${c.ada}`,
+      'invalid-cursor',
+    ],
+    [
+      "another account's transaction cursor",
+      (c) => `/accounts/t-2/transactions?cursor=${c.tx}`,
+      'invalid-cursor',
+    ],
+    ['a malformed account id', () => '/accounts/a%20b', 'invalid-request'],
+    ['an over-long account id', () => `/accounts/${'a'.repeat(65)}`, 'invalid-request'],
+    ['a query on GET /accounts/:id', () => '/accounts/t-1?fields=owner', 'invalid-request'],
+    ['an unknown transactions parameter', () => '/accounts/t-1/transactions?kind=deposit', 'invalid-request'],
+    ['a transactions limit of 0', () => '/accounts/t-1/transactions?limit=0', 'invalid-request'],
+  ];
+
+  it.each(cases)('refuses %s', async (_name, url, type) => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('a-1'), accountDoc('a-2'), accountDoc('a-3'), accountDoc('t-1')]);
+    await harness.seedTransactions([transactionDoc('t-1', 1), transactionDoc('t-1', 2)]);
+    const cursors = {
+      ada: await cursorFor('/accounts?owner=Ada&limit=2'),
+      tx: await cursorFor('/accounts/t-1/transactions?limit=1'),
+    };
+    harness.calls.length = 0;
+    const problem = expectProblem(await get(url(cursors)), 400, type);
+    expect(problem.title).toEqual(expect.any(String));
+    expect(harness.calls).toEqual([]);
+  });
+
+  it.each([
+    ['a word', 'soon'],
+    ['a negative number', '-1'],
+    ['a leading zero', '012'],
+    ['a fraction', '1.5'],
+    ['two positions', ['5', '6']],
+    ['too many digits', '1'.repeat(21)],
+  ])('refuses an x-min-position that is %s', async (_name, value) => {
+    harness = await startReadApi();
+    const problem = expectProblem(
+      await get('/accounts/a-1', { 'x-min-position': value }),
+      400,
+      'invalid-request',
+    );
+    expect(problem.errors).toEqual([expect.objectContaining({ path: 'headers.x-min-position' })]);
+    expect(harness.calls).toEqual([]);
+  });
+});
+
+describe('read your writes: x-min-position', () => {
+  it('answers at once when the checkpoint is already at or past the position', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('r-1')]);
+    await harness.setCheckpoint(ACCOUNTS_PROJECTION, 42n);
+    expect((await get('/accounts/r-1', { 'x-min-position': '42' })).statusCode).toBe(200);
+    expect((await get('/accounts/r-1', { 'x-min-position': '7' })).statusCode).toBe(200);
+    expect(harness.readApi.stats().consistencyWaits).toBe(2);
+  });
+
+  it('waits until the projection reaches the position, then answers with the write, not the cache', async () => {
+    harness = await startReadApi();
+    await harness.seedAccounts([accountDoc('r-2', { revision: 1, balance: 10 })]);
+    await harness.setCheckpoint(ACCOUNTS_PROJECTION, 5n);
+    expect((await get('/accounts/r-2')).json()).toMatchObject({ balance: 10 }); // cached now
+
+    const pending = get('/accounts/r-2', { 'x-min-position': '6' });
+    // The read is waiting on the checkpoint: the "projector" writes the model, then the checkpoint.
+    await vi.waitFor(() => expect(harness.calls).toContain('checkpoints.findOne'));
+    await harness.readStore
+      .collection('accounts')
+      .bulkWrite([{ updateOne: { filter: { _id: 'r-2' }, update: { $set: { revision: 2, balance: 30 } } } }]);
+    await harness.setCheckpoint(ACCOUNTS_PROJECTION, 6n);
+
+    const response = await pending;
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ revision: 2, balance: 30 });
+  });
+
+  it('answers 503 with Retry-After when the projection does not get there in time', async () => {
+    harness = await startReadApi({ consistencyTimeoutMs: 150 });
+    await harness.seedAccounts([accountDoc('r-3')]);
+    await harness.setCheckpoint(ACCOUNTS_PROJECTION, 10n);
+    for (const url of ['/accounts/r-3', '/accounts?owner=Ada', '/accounts/r-3/transactions']) {
+      const response = await get(url, { 'x-min-position': '11' });
+      const problem = expectProblem(response, 503, 'consistency-timeout');
+      expect(response.headers['retry-after']).toBe('1');
+      expect(problem.detail).toContain('11');
+    }
+    expect(harness.readApi.stats()).toMatchObject({ consistencyWaits: 3, consistencyTimeouts: 3 });
+    expect(harness.calls.filter((call) => call.startsWith('accounts.') || call.startsWith('cache.'))).toEqual(
+      [],
+    );
+  });
+
+  it('uses the in-process wait when given one, for the projections behind each route', async () => {
+    const waits: [string, bigint][] = [];
+    const waitForCheckpoint: WaitForCheckpoint = async (projection, position) => {
+      waits.push([projection, position]);
+      return true;
+    };
+    harness = await startReadApi({ waitForCheckpoint });
+    await harness.seedAccounts([accountDoc('r-4')]);
+    expect((await get('/accounts/r-4', { 'x-min-position': '9' })).statusCode).toBe(200);
+    expect((await get('/accounts/r-4/transactions', { 'x-min-position': '12' })).statusCode).toBe(200);
+    expect(waits).toEqual([
+      [ACCOUNTS_PROJECTION, 9n],
+      ...[...new Set([ACCOUNTS_PROJECTION, TRANSACTIONS_PROJECTION])].map((p) => [p, 12n]),
+    ]);
+    expect(harness.calls).not.toContain('checkpoints.findOne');
+  });
+
+  it('stops waiting when the client hangs up', async () => {
+    let waitSignal: AbortSignal | undefined;
+    const waitForCheckpoint: WaitForCheckpoint = (_projection, _position, { signal }) => {
+      waitSignal = signal;
+      return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false)));
+    };
+    harness = await startReadApi({ waitForCheckpoint, consistencyTimeoutMs: 60_000 });
+    const address = await harness.app.listen({ port: 0, host: '127.0.0.1' });
+    const request = httpRequest(`${address}/accounts/r-5`, { headers: { 'x-min-position': '99' } });
+    request.on('error', () => {}); // the hang-up below is the point
+    request.end();
+    await vi.waitFor(() => expect(waitSignal).toBeDefined());
+    expect(waitSignal?.aborted).toBe(false);
+    request.destroy();
+    await vi.waitFor(() => expect(waitSignal?.aborted).toBe(true));
+    await vi.waitFor(() => expect(harness.readApi.stats().consistencyAborts).toBe(1));
+  });
+});

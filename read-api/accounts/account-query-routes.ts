@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import type { HttpApp } from '../../infra/http/create-http-app.js';
+import { HttpProblem } from '../../infra/http/problem-details.js';
+import type { ConsistencyGate } from '../consistency/min-position.js';
+import { toPage } from '../http/page.js';
+import { decodeCursor } from '../http/page-cursor.js';
+import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
+import {
+  ACCOUNTS_PROJECTION,
+  type AccountReadModel,
+  TRANSACTIONS_PROJECTION,
+  toAccountView,
+  toTransactionView,
+} from './account-read-model.js';
+import type { AccountReader } from './account-reader.js';
+import {
+  AccountPage,
+  AccountParams,
+  AccountView,
+  ListAccountsQuery,
+  ListTransactionsQuery,
+  NoQuery,
+  TransactionPage,
+} from './account-views.js';
+
+export type AccountQueryDeps = {
+  model: AccountReadModel;
+  readAccount: AccountReader;
+  consistent: ConsistencyGate;
+  /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
+  headers: z.ZodType;
+  consistencyTimeoutMs: number;
+};
+
+const invalid = problemResponse('A path, query or header value is malformed or unknown; nothing was read');
+const unavailable = (timeoutMs: number) =>
+  problemResponse(
+    `x-min-position was not reached within READ_CONSISTENCY_TIMEOUT_MS (here ${timeoutMs} ms); ` +
+      'retry after the Retry-After seconds',
+  );
+const tags = ['accounts: queries'];
+
+const accountNotFound = (accountId: string) =>
+  new HttpProblem(404, 'account-not-found', 'account not found', `no account ${accountId}`);
+
+const AccountCursorKey = AccountParams.shape.id;
+const TransactionCursorKey = z.number().int().nonnegative();
+
+export const accountQueryRoutes = (
+  app: HttpApp,
+  { model, readAccount, consistent, headers, consistencyTimeoutMs }: AccountQueryDeps,
+) => {
+  const notFound = problemResponse('No such account');
+  const common = { 304: notModifiedResponse, 400: invalid, 503: unavailable(consistencyTimeoutMs) };
+  app.get(
+    '/accounts/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get an account',
+        headers,
+        params: AccountParams,
+        querystring: NoQuery,
+        response: { 200: AccountView, ...common, 404: notFound },
+      },
+    },
+    async (request, reply) => {
+      const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION]);
+      const account = await readAccount(request.params.id, { fresh });
+      if (account === undefined) throw accountNotFound(request.params.id);
+      return account;
+    },
+  );
+
+  app.get(
+    '/accounts',
+    {
+      schema: {
+        tags,
+        summary: 'List accounts, by owner and status, in account id order',
+        headers,
+        querystring: ListAccountsQuery,
+        response: { 200: AccountPage, ...common },
+      },
+    },
+    async (request, reply) => {
+      const { owner, status, limit, cursor } = request.query;
+      const scope = JSON.stringify(['accounts', owner ?? null, status ?? null]);
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, AccountCursorKey);
+      await consistent(request, reply, [ACCOUNTS_PROJECTION]);
+      const rows = await model.listAccounts({ owner, status, after, limit });
+      return toPage(rows, limit, toAccountView, (row) => row._id, scope);
+    },
+  );
+
+  app.get(
+    '/accounts/:id/transactions',
+    {
+      schema: {
+        tags,
+        summary: "List an account's deposits and withdrawals, in order",
+        headers,
+        params: AccountParams,
+        querystring: ListTransactionsQuery,
+        response: { 200: TransactionPage, ...common, 404: notFound },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { limit, cursor } = request.query;
+      const scope = JSON.stringify(['account-transactions', id]);
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, TransactionCursorKey);
+      const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION, TRANSACTIONS_PROJECTION]);
+      if ((await readAccount(id, { fresh })) === undefined) throw accountNotFound(id);
+      const rows = await model.listTransactions({ accountId: id, after, limit });
+      return toPage(rows, limit, toTransactionView, (row) => row.revision, scope);
+    },
+  );
+};

@@ -1,0 +1,76 @@
+import fastifyEtag from '@fastify/etag';
+import type { Cache } from '../infra/cache/cache.js';
+import type { HttpApp } from '../infra/http/create-http-app.js';
+import type { Logger } from '../infra/logger.js';
+import type { ReadStore } from '../infra/read-store/read-store.js';
+import { accountQueryRoutes } from './accounts/account-query-routes.js';
+import { accountReadModel } from './accounts/account-read-model.js';
+import { createAccountReader } from './accounts/account-reader.js';
+import { createCacheAside } from './cache/cache-aside.js';
+import { createConsistencyGate, readHeaders } from './consistency/min-position.js';
+import { pollCheckpoints } from './consistency/poll-checkpoints.js';
+import type { WaitForCheckpoint } from './consistency/wait-for-checkpoint.js';
+import { registerApiDocs } from './http/api-docs.js';
+import { createReadStats, type ReadStats } from './read-stats.js';
+
+export type ReadApiDeps = {
+  readStore: ReadStore;
+  cache: Cache;
+  logger: Logger;
+  /**
+   * The projector's in-process checkpoint notifications, when it runs in this process. Without it
+   * the read API polls the checkpoints collection, which works across processes.
+   */
+  waitForCheckpoint?: WaitForCheckpoint;
+  config: {
+    /** Longest a read waits for x-min-position before it answers 503 (READ_CONSISTENCY_TIMEOUT_MS). */
+    consistencyTimeoutMs: number;
+    /** TTL of the entries a read writes back to the cache (READ_CACHE_TTL_SECONDS). */
+    cacheTtlSeconds: number;
+    /** A cache call slower than this is treated as a miss (READ_CACHE_TIMEOUT_MS). */
+    cacheTimeoutMs: number;
+  };
+};
+
+export type ReadApi = {
+  /** A snapshot of the read API's counters (cache hits, misses, errors; consistency waits…). */
+  stats(): ReadStats;
+};
+
+/**
+ * The read API: every query route, cache-aside over the read models, read-your-writes through
+ * x-min-position, ETags with 304s, and the API docs (/openapi.json, /docs) for every route.
+ */
+export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
+  const stats = createReadStats();
+  const wait =
+    deps.waitForCheckpoint ??
+    pollCheckpoints(deps.readStore, {
+      onError: (error) => deps.logger.warn({ err: error }, 'checkpoint read failed; retrying'),
+    });
+  const consistent = createConsistencyGate({ wait, timeoutMs: deps.config.consistencyTimeoutMs, stats });
+  const cacheAside = createCacheAside({
+    cache: deps.cache,
+    logger: deps.logger,
+    stats,
+    ttlSeconds: deps.config.cacheTtlSeconds,
+    timeoutMs: deps.config.cacheTimeoutMs,
+  });
+  const headers = readHeaders(deps.config.consistencyTimeoutMs);
+
+  // A scope of its own, so ETags and 304s apply to the query routes only, not to commands.
+  app.register(async (queries: HttpApp) => {
+    await queries.register(fastifyEtag);
+    const model = accountReadModel(deps.readStore);
+    accountQueryRoutes(queries, {
+      model,
+      readAccount: createAccountReader({ model, cacheAside }),
+      consistent,
+      headers,
+      consistencyTimeoutMs: deps.config.consistencyTimeoutMs,
+    });
+  });
+  registerApiDocs(app);
+
+  return { stats: () => ({ ...stats }) };
+};

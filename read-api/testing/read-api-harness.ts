@@ -1,0 +1,162 @@
+import type { Cache } from '../../infra/cache/cache.js';
+import { createLruCache } from '../../infra/cache/lru-cache.js';
+import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
+import { createLogger } from '../../infra/logger.js';
+import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
+import type { Collection, Document, ReadStore } from '../../infra/read-store/read-store.js';
+import {
+  ACCOUNTS_COLLECTION,
+  type AccountDocument,
+  TRANSACTIONS_COLLECTION,
+  type TransactionDocument,
+} from '../accounts/account-read-model.js';
+import { type ReadApi, type ReadApiDeps, registerReadApi } from '../read-api.js';
+
+/** Counts every call that reaches the wrapped store or cache: "nothing reached the store" is a count of 0. */
+export type CallLog = string[];
+
+const countingCollection = <T extends Document>(
+  inner: Collection<T>,
+  name: string,
+  log: CallLog,
+): Collection<T> =>
+  new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function'
+        ? (...args: unknown[]) => {
+            log.push(`${name}.${String(property)}`);
+            return value.apply(target, args);
+          }
+        : value;
+    },
+  });
+
+export const countingReadStore = (inner: ReadStore, log: CallLog): ReadStore => ({
+  ...inner,
+  collection: (name) => countingCollection(inner.collection(name), name, log),
+});
+
+export const countingCache = (inner: Cache, log: CallLog): Cache => ({
+  get(key) {
+    log.push(`cache.get ${key}`);
+    return inner.get(key);
+  },
+  set(key, value, options) {
+    log.push(`cache.set ${key}`);
+    return inner.set(key, value, options);
+  },
+  delete(key) {
+    log.push(`cache.delete ${key}`);
+    return inner.delete(key);
+  },
+  ping: () => inner.ping(),
+  close: () => inner.close(),
+});
+
+export const accountDoc = (accountId: string, fields: Partial<AccountDocument> = {}): AccountDocument => ({
+  _id: accountId,
+  accountId,
+  owner: 'Ada',
+  currency: 'EUR',
+  balance: 0,
+  status: 'open',
+  revision: 0,
+  openedAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  ...fields,
+});
+
+export const transactionDoc = (
+  accountId: string,
+  revision: number,
+  fields: Partial<TransactionDocument> = {},
+): TransactionDocument => ({
+  _id: `${accountId}:${revision}`,
+  accountId,
+  revision,
+  kind: 'deposit',
+  amount: 10,
+  balanceAfter: 10 * revision,
+  reference: `ref-${revision}`,
+  at: '2026-01-02T00:00:00.000Z',
+  ...fields,
+});
+
+export type Harness = {
+  app: HttpApp;
+  readApi: ReadApi;
+  readStore: ReadStore;
+  cache: Cache;
+  /** Every read-store and cache call the read API made. */
+  calls: CallLog;
+  seedAccounts(docs: AccountDocument[]): Promise<void>;
+  seedTransactions(docs: TransactionDocument[]): Promise<void>;
+  setCheckpoint(projection: string, position: bigint): Promise<void>;
+  close(): Promise<void>;
+};
+
+/** The read API on an embedded read store and an in-process cache (unless given others). */
+export const startReadApi = async (
+  options: {
+    cache?: Cache;
+    waitForCheckpoint?: ReadApiDeps['waitForCheckpoint'];
+    consistencyTimeoutMs?: number;
+    withApp?: (app: HttpApp) => void;
+  } = {},
+): Promise<Harness> => {
+  const readStore = createEmbeddedReadStore();
+  const cache = options.cache ?? createLruCache();
+  const calls: CallLog = [];
+  const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  options.withApp?.(app);
+  const readApi = registerReadApi(app, {
+    readStore: countingReadStore(readStore, calls),
+    cache: countingCache(cache, calls),
+    logger: app.log,
+    ...(options.waitForCheckpoint && { waitForCheckpoint: options.waitForCheckpoint }),
+    config: {
+      consistencyTimeoutMs: options.consistencyTimeoutMs ?? 2_000,
+      cacheTtlSeconds: 60,
+      cacheTimeoutMs: 500,
+    },
+  });
+  await app.ready();
+
+  const insert = (collection: string, docs: Document[]) =>
+    readStore
+      .collection(collection)
+      .bulkWrite(docs.map((document) => ({ insertOne: { document } })))
+      .then(() => {});
+  return {
+    app,
+    readApi,
+    readStore,
+    cache,
+    calls,
+    seedAccounts: (docs) => insert(ACCOUNTS_COLLECTION, docs),
+    seedTransactions: (docs) => insert(TRANSACTIONS_COLLECTION, docs),
+    setCheckpoint: (projection, position) =>
+      readStore
+        .collection('checkpoints')
+        .bulkWrite([
+          {
+            replaceOne: {
+              filter: { _id: projection },
+              replacement: {
+                _id: projection,
+                position: position.toString(),
+                updatedAt: new Date().toISOString(),
+              },
+              upsert: true,
+            },
+          },
+        ])
+        .then(() => {}),
+    close: async () => {
+      await app.close();
+      await cache.close();
+      await readStore.close();
+    },
+  };
+};
