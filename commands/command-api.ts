@@ -9,6 +9,8 @@ import { createIdempotencyStore } from './pipeline/idempotency.js';
 export const registerCommandApi = (app: HttpApp, deps: { eventStore: EventStore; maxRetries: number }) => {
   const handle = createCommandHandler({ eventStore: deps.eventStore, maxRetries: deps.maxRetries });
   const run = createHttpCommandRunner({ handle, idempotency: createIdempotencyStore(deps.eventStore) });
-  accountCommandRoutes(app, run);
+  // Inside a plugin, so the routes are added after @fastify/swagger has loaded and they appear in
+  // /openapi.json: a route added to the root before the app boots is invisible to its onRoute hook.
+  app.register(async (scope: HttpApp) => accountCommandRoutes(scope, run));
   return { handle };
 };

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { registerCommandApi } from '../../commands/command-api.js';
+import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { type Harness, startReadApi } from '../testing/read-api-harness.js';
+
+let harness: Harness;
+afterEach(() => harness?.close());
+
+/** Every route the app serves that is not hidden from the docs, as "METHOD /openapi/{path}". */
+const startWithEveryRoute = async () => {
+  const routes: string[] = [];
+  harness = await startReadApi({
+    consistencyTimeoutMs: 1234,
+    withApp: (app) => {
+      app.addHook('onRoute', (route) => {
+        const methods = [route.method].flat().filter((method) => method !== 'HEAD');
+        const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+        if (!hidden)
+          for (const method of methods) routes.push(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+      });
+      registerCommandApi(app, { eventStore: createMemoryEventStore(), maxRetries: 1 });
+    },
+  });
+  return routes;
+};
+
+describe('API docs', () => {
+  it('/openapi.json documents every route, write and read, from the route schemas', async () => {
+    const routes = await startWithEveryRoute();
+    const response = await harness.app.inject({ url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const spec = response.json();
+    expect(spec.openapi).toMatch(/^3\.1/);
+    const documented = Object.entries(spec.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual([...routes].sort());
+    expect(documented).toEqual(
+      expect.arrayContaining([
+        'POST /accounts',
+        'POST /accounts/{id}/deposits',
+        'POST /accounts/{id}/withdrawals',
+        'POST /accounts/{id}/close',
+        'GET /accounts',
+        'GET /accounts/{id}',
+        'GET /accounts/{id}/transactions',
+      ]),
+    );
+
+    const getAccount = spec.paths['/accounts/{id}'].get;
+    expect(getAccount.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Account',
+    });
+    expect(Object.keys(getAccount.responses).sort()).toEqual(['200', '304', '400', '404', '503']);
+    expect(getAccount.responses['503'].content).toHaveProperty('application/problem+json');
+    const minPosition = getAccount.parameters.find((p: { name: string }) => p.name === 'x-min-position');
+    expect(minPosition).toMatchObject({ in: 'header', required: false });
+    expect(minPosition.description).toContain('READ_CONSISTENCY_TIMEOUT_MS (here 1234 ms)');
+
+    const listQuery = spec.paths['/accounts'].get.parameters
+      .filter((p: { in: string }) => p.in === 'query')
+      .map((p: { name: string }) => p.name);
+    expect(listQuery.sort()).toEqual(['cursor', 'limit', 'owner', 'status']);
+    expect(Object.keys(spec.components.schemas)).toEqual(
+      expect.arrayContaining(['Account', 'AccountPage', 'Transaction', 'TransactionPage', 'CommandAccepted']),
+    );
+  });
+
+  it('/docs serves a reference page whose assets all come from this server', async () => {
+    await startWithEveryRoute();
+    const page = await harness.app.inject({ url: '/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const assets = [...page.body.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1] as string);
+    expect(assets.length).toBeGreaterThan(0);
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\/docs\//);
+      expect((await harness.app.inject({ url: asset })).statusCode).toBe(200);
+    }
+    const initializer = await harness.app.inject({ url: '/docs/static/swagger-initializer.js' });
+    // The spec comes from this server, and the online spec validator (the one call out) is off.
+    expect(initializer.body).toContain("url: resolveUrl('./json')");
+    expect(initializer.body).toMatch(/validatorUrl: null/);
+    const json = await harness.app.inject({ url: '/docs/json' });
+    expect(json.json().paths).toHaveProperty('/accounts/{id}');
+  });
+});
