@@ -65,13 +65,17 @@ export async function* pagedSubscription<E extends { position: bigint }>(
       yield event;
       after = event.position;
     }
-    if (scannedTo === undefined) continue;
-    if (onCheckpoint && (reported === undefined || scannedTo > reported)) {
-      reported = scannedTo;
-      onCheckpoint(scannedTo);
+    if (scannedTo !== undefined) {
+      if (onCheckpoint && (reported === undefined || scannedTo > reported)) {
+        reported = scannedTo;
+        onCheckpoint(scannedTo);
+      }
+      // Filtered reads may skip past events that do not match: resume after what was scanned.
+      if (after === undefined || scannedTo > after) after = scannedTo;
+    } else if (events.length > 0) {
+      continue; // a full page: read the next one at once
     }
-    // Filtered reads may skip past events that do not match: resume after what was scanned.
-    if (after === undefined || scannedTo > after) after = scannedTo;
+    // Caught up (or the log is still empty): wait for an append instead of spinning.
     await appended.after(seen, options.pollMs ?? 1000, signal);
   }
 }
