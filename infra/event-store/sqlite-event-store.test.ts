@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventStoreContract } from './event-store.contract.js';
+import { type EventData, WrongExpectedRevisionError } from './event-store.js';
+import { createSqliteEventStore, openEventsDatabase } from './sqlite-event-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'eventfold-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const newFile = () => join(dir, `${randomUUID()}.sqlite`);
+
+eventStoreContract('SQLite', () => createSqliteEventStore({ file: newFile() }), { freshStore: true });
+
+const event = (type: string): EventData => ({
+  type,
+  data: { type },
+  metadata: {
+    eventId: randomUUID(),
+    correlationId: randomUUID(),
+    causationId: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    schemaVersion: 1,
+  },
+});
+
+describe('SQLite event store', () => {
+  it('creates the directory of its file and keeps events across reopening', async () => {
+    const file = join(dir, 'nested', 'deeper', 'events.sqlite');
+    const first = createSqliteEventStore({ file, synchronous: 'normal' });
+    const { position } = await first.append('a', [event('Opened')], { expectedRevision: 'no_stream' });
+    await first.close();
+    expect(existsSync(file)).toBe(true);
+    const reopened = createSqliteEventStore({ file });
+    expect((await reopened.readStream('a')).map((e) => e.position)).toEqual([position]);
+    await reopened.close();
+  });
+
+  it('checks the expected revision against writes from another connection to the same file', async () => {
+    const file = newFile();
+    const [one, two] = [createSqliteEventStore({ file }), createSqliteEventStore({ file })];
+    await one.append('a', [event('Opened')], { expectedRevision: 'no_stream' });
+    await expect(
+      two.append('a', [event('Opened')], { expectedRevision: 'no_stream' }),
+    ).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+    expect((await two.append('a', [event('Renamed')], { expectedRevision: 0 })).nextRevision).toBe(1);
+    await Promise.all([one.close(), two.close()]);
+  });
+
+  it('wakes a live subscription for appends by another process, through polling', async () => {
+    const file = newFile();
+    const reader = createSqliteEventStore({ file, pollMs: 20 });
+    const writer = createSqliteEventStore({ file });
+    const controller = new AbortController();
+    const received: string[] = [];
+    const done = (async () => {
+      for await (const e of reader.subscribeToAll({ signal: controller.signal })) {
+        received.push(e.type);
+        if (received.length === 2) controller.abort();
+      }
+    })();
+    await writer.append('a', [event('Opened')], { expectedRevision: 'no_stream' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writer.append('a', [event('Renamed')], { expectedRevision: 0 });
+    await done;
+    expect(received).toEqual(['Opened', 'Renamed']);
+    await Promise.all([reader.close(), writer.close()]);
+  });
+
+  it('closing the store ends its subscriptions', async () => {
+    const store = createSqliteEventStore({ file: newFile() });
+    const done = (async () => {
+      for await (const _ of store.subscribeToAll()) {
+        // nothing is appended
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.close();
+    await done;
+  });
+
+  it("keeps every acknowledged append when the writer is killed with SIGKILL ('normal')", async () => {
+    const file = newFile();
+    const fixture = fileURLToPath(new URL('./sqlite-append-loop.fixture.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, file, 'normal'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_, signal) => resolve(signal)),
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.on('exit', () => reject(new Error(`writer exited early:\n${output}`)));
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        // Kill it mid-stream, while it is appending as fast as it can.
+        if (output.split('\n').length > 500) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    expect(await exited).toBe('SIGKILL');
+
+    // Only complete lines were acknowledged for sure; a cut-off last line is left out.
+    const acknowledged = output
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => line.split(' ').map(BigInt) as [bigint, bigint]);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(500);
+
+    const db = openEventsDatabase({ file });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+    const store = createSqliteEventStore({ file });
+    const all = await store.readAll();
+    const byPosition = new Map(all.map((e) => [e.position, e]));
+    for (const [batch, position] of acknowledged) {
+      for (const [index, at] of [position - 2n, position - 1n, position].entries()) {
+        expect(byPosition.get(at)?.data, `batch ${batch} event ${index}`).toEqual({
+          batch: Number(batch),
+          index,
+          payload: `${batch}:${index}:`.padEnd(200, '#'),
+        });
+      }
+    }
+    // Appends are atomic: whatever made it to disk, acknowledged or not, is whole batches.
+    expect(all.length % 3).toBe(0);
+    await store.close();
+  });
+});
