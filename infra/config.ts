@@ -63,6 +63,18 @@ export const ConfigSchema = z.object({
   CACHE_TTL_SECONDS: z.coerce.number().int().positive().default(300),
   /** A cache call slower than this counts as a miss on the read path: a slow cache must not slow reads. */
   READ_CACHE_TIMEOUT_MS: z.coerce.number().int().positive().max(10_000).default(100),
+  /** A projector writes a batch once it holds this many events… */
+  PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** …or this long after the batch's first event, whichever comes first. */
+  PROJECTION_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).max(60_000).default(50),
+  /** A projector's lease on its projection lasts this long unrenewed; it renews every third of it. */
+  PROJECTION_LEASE_TTL_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /** Tries of a failing handler (or batch write) before the event is parked. */
+  PROJECTION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** First pause between those tries; it doubles each time. */
+  PROJECTION_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(20),
+  /** Longest the projector waits for the cache refresh after a batch before it moves on. */
+  PROJECTION_CACHE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
