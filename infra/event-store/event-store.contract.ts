@@ -510,6 +510,24 @@ export const eventStoreContract = (
     });
 
     describe('concurrency', () => {
+      it('a failing append does not affect appends made at the same moment', async () => {
+        await store.append(`${ns}-b`, [event('Opened')], { expectedRevision: 'no_stream' });
+        const [a, b, c] = await Promise.allSettled([
+          store.append(`${ns}-a`, [event('Opened'), event('Renamed')], { expectedRevision: 'no_stream' }),
+          store.append(`${ns}-b`, [event('Renamed'), event('Closed')], { expectedRevision: 7 }),
+          store.append(`${ns}-c`, [event('Opened')], { expectedRevision: 'no_stream' }),
+        ]);
+        expect([a.status, b.status, c.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect(b.status === 'rejected' && b.reason).toBeInstanceOf(WrongExpectedRevisionError);
+        const all = await store.readAll(ours());
+        expect(all.map((e) => `${e.streamId.slice(-1)}${e.revision}`).sort()).toEqual([
+          'a0',
+          'a1',
+          'b0',
+          'c0',
+        ]);
+      });
+
       it('of many appends with the same expected revision, exactly one wins', async () => {
         const stream = `${ns}-a`;
         const attempt = (expectedRevision: ExpectedRevision) =>

@@ -70,6 +70,22 @@ describe('SQLite event store', () => {
     await Promise.all([reader.close(), writer.close()]);
   });
 
+  it('an append that fails half-way writes nothing, and appends grouped with it still commit', async () => {
+    const store = createSqliteEventStore({ file: newFile() });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const [ok, broken] = await Promise.allSettled([
+      store.append('a', [event('Opened')], { expectedRevision: 'no_stream' }),
+      store.append('b', [event('Opened'), { ...event('Renamed'), data: circular }], {
+        expectedRevision: 'no_stream',
+      }),
+    ]);
+    expect(ok.status).toBe('fulfilled');
+    expect(broken.status).toBe('rejected');
+    expect((await store.readAll()).map((e) => e.streamId)).toEqual(['a']);
+    await store.close();
+  });
+
   it('closing the store ends its subscriptions', async () => {
     const store = createSqliteEventStore({ file: newFile() });
     const done = (async () => {

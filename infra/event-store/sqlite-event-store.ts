@@ -126,7 +126,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     return statement.all(after ?? 0, ...(types ?? []), ...(prefixes ?? []), limit);
   };
 
-  const appendInTransaction = db.transaction(
+  const appendOne = db.transaction(
     (streamId: string, events: readonly EventData[], expected: ExpectedRevision): AppendResult => {
       const current = lastRevision.get(streamId) as number | null;
       checkExpectedRevision(streamId, expected, current ?? undefined);
@@ -141,6 +141,46 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     },
   );
 
+  // Group commit: appends that arrive in the same turn of the event loop share one transaction, so
+  // one fsync acknowledges them all. Each runs in its own savepoint (a transaction function called
+  // inside another), so a failed revision check undoes only that append. IMMEDIATE takes the write
+  // lock before any revision is read, so a writer in another process cannot slip in between.
+  type Pending = {
+    streamId: string;
+    events: readonly EventData[];
+    expected: ExpectedRevision;
+    resolve: (result: AppendResult) => void;
+    reject: (error: unknown) => void;
+  };
+  let queue: Pending[] = [];
+  const commitAll = db.transaction((batch: Pending[]) =>
+    batch.map(({ streamId, events, expected }) => {
+      try {
+        return { result: appendOne(streamId, events, expected) };
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return;
+    let outcomes: ReturnType<typeof commitAll>;
+    try {
+      outcomes = commitAll.immediate(batch);
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    appended.notify();
+    outcomes.forEach((outcome, i) => {
+      const pending = batch[i] as Pending;
+      if ('result' in outcome) pending.resolve(outcome.result);
+      else pending.reject(outcome.error);
+    });
+  };
+
   // A page and the head it was read against, in one read transaction: with another process writing,
   // two separate statements could see different snapshots and report as scanned an event never read.
   const readPage = db.transaction((after: bigint | undefined, filter: EventFilter | undefined) => {
@@ -153,11 +193,10 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
   return {
     async append(streamId, events, { expectedRevision }) {
       if (events.length === 0) throw new Error('append needs at least one event');
-      // IMMEDIATE takes the write lock before reading the current revision, so a writer in another
-      // process cannot slip in between the check and the insert.
-      const result = appendInTransaction.immediate(streamId, events, expectedRevision);
-      appended.notify();
-      return result;
+      return new Promise<AppendResult>((resolve, reject) => {
+        if (queue.push({ streamId, events, expected: expectedRevision, resolve, reject }) === 1)
+          setImmediate(flush);
+      });
     },
 
     async readStream(streamId, { fromRevision = 0 } = {}) {
@@ -185,6 +224,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     },
 
     async close() {
+      flush();
       closing.abort();
       db.close();
     },
