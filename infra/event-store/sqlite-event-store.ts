@@ -153,12 +153,14 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     reject: (error: unknown) => void;
   };
   let queue: Pending[] = [];
+  // Settles each append's promise only after the whole batch has committed.
   const commitAll = db.transaction((batch: Pending[]) =>
-    batch.map(({ streamId, events, expected }) => {
+    batch.map((pending) => {
       try {
-        return { result: appendOne(streamId, events, expected) };
+        const result = appendOne(pending.streamId, pending.events, pending.expected);
+        return () => pending.resolve(result);
       } catch (error) {
-        return { error };
+        return () => pending.reject(error);
       }
     }),
   );
@@ -166,19 +168,15 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     const batch = queue;
     queue = [];
     if (batch.length === 0) return;
-    let outcomes: ReturnType<typeof commitAll>;
+    let settle: Array<() => void>;
     try {
-      outcomes = commitAll.immediate(batch);
+      settle = commitAll.immediate(batch);
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
     appended.notify();
-    outcomes.forEach((outcome, i) => {
-      const pending = batch[i] as Pending;
-      if ('result' in outcome) pending.resolve(outcome.result);
-      else pending.reject(outcome.error);
-    });
+    for (const settleOne of settle) settleOne();
   };
 
   // A page and the head it was read against, in one read transaction: with another process writing,
