@@ -33,6 +33,8 @@ export const ConfigSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Set: EventStoreDB (e.g. esdb://localhost:2113?tls=false). Unset: embedded SQLite under DATA_DIR. */
   EVENTSTORE_URL: optionalUrl,
+  /** The embedded store's fsync: 'full' survives power loss, 'normal' survives a killed process. */
+  SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   /** Set: MongoDB read models (e.g. mongodb://h1:27017,h2:27017/?replicaSet=rs0). Unset: embedded, in memory. */
   MONGO_URL: optionalMongoUrl,
   MONGO_DB: z.string().min(1).default('eventfold'),
