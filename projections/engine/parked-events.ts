@@ -1,0 +1,88 @@
+import {
+  type Position,
+  positionFromJson,
+  positionToJson,
+  type RecordedEvent,
+} from '../../infra/event-store/event-store.js';
+import type { Document, ReadStore, WriteOp } from '../../infra/read-store/read-store.js';
+
+export const PARKED_EVENTS = 'parked_events';
+
+/** An event a projection could not apply, kept with why, so it can be fixed and replayed. */
+export type ParkedEventDocument = Document & {
+  projection: string;
+  event: Omit<RecordedEvent, 'position'> & { position: string };
+  error: { name: string; message: string; stack?: string };
+  /** Attempts so far: the projector's, plus one per failed replay. */
+  attempts: number;
+  parkedAt: string;
+  /** The projector instance (or rebuild) that parked it. */
+  parkedBy: string;
+};
+
+export const parkedEventId = (projection: string, position: Position): string =>
+  `${projection}:${positionToJson(position)}`;
+
+export const describeError = (error: unknown): ParkedEventDocument['error'] =>
+  error instanceof Error
+    ? { name: error.name, message: error.message, ...(error.stack !== undefined && { stack: error.stack }) }
+    : { name: 'Error', message: String(error) };
+
+export const parkedEventDocument = (park: {
+  projection: string;
+  event: RecordedEvent;
+  error: unknown;
+  attempts: number;
+  parkedBy: string;
+  now: Date;
+}): ParkedEventDocument => ({
+  _id: parkedEventId(park.projection, park.event.position),
+  projection: park.projection,
+  event: { ...park.event, position: positionToJson(park.event.position) },
+  error: describeError(park.error),
+  attempts: park.attempts,
+  parkedAt: park.now.toISOString(),
+  parkedBy: park.parkedBy,
+});
+
+/** Parking the same event twice keeps one entry, the latest. */
+export const parkOp = (doc: ParkedEventDocument): WriteOp => ({
+  replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true },
+});
+
+export const parkedEventToRecorded = (doc: ParkedEventDocument): RecordedEvent => {
+  const position = positionFromJson(doc.event.position);
+  if (position === undefined) throw new Error(`parked event ${doc._id} has no valid position`);
+  return { ...doc.event, position };
+};
+
+export const parkedEvents = (readStore: ReadStore) => {
+  const docs = readStore.collection<ParkedEventDocument>(PARKED_EVENTS);
+  return {
+    /** In position order within each projection ($all order, as they were projected). */
+    async list(projection?: string): Promise<ParkedEventDocument[]> {
+      const found = await docs.find(projection === undefined ? {} : { projection });
+      return found.sort((a, b) => compareText(a.projection, b.projection) || comparePositions(a, b));
+    },
+
+    count: (projection: string) => docs.countDocuments({ projection }),
+
+    async remove(ids: readonly string[]): Promise<void> {
+      if (ids.length > 0) await docs.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })));
+    },
+
+    async write(ops: readonly WriteOp[]): Promise<void> {
+      if (ops.length > 0) await docs.bulkWrite(ops);
+    },
+  };
+};
+
+export type ParkedEvents = ReturnType<typeof parkedEvents>;
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const comparePositions = (a: ParkedEventDocument, b: ParkedEventDocument) => {
+  const x = BigInt(a.event.position);
+  const y = BigInt(b.event.position);
+  return x < y ? -1 : x > y ? 1 : 0;
+};

@@ -1,0 +1,226 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventStore, Position, RecordedEvent } from '../../infra/event-store/event-store.js';
+import type { ReadStore } from '../../infra/read-store/read-store.js';
+import { backoffDelay } from './backoff.js';
+import { type BatchEntry, createBatchWriter } from './batch-writer.js';
+import type { Logger } from './logger.js';
+import { parkedEventDocument } from './parked-events.js';
+import type { Projection } from './projection.js';
+import type { ProjectorCounters, RateMeter } from './projector-counters.js';
+import { checkOps } from './write-ops.js';
+
+export type Tuning = {
+  /** A batch is written once it holds this many events… */
+  batchSize: number;
+  /** …or this long after its first event came in, whichever is first. */
+  flushIntervalMs: number;
+  /** Tries of a handler before its event parks, and of a batch write before its events are isolated. */
+  maxAttempts: number;
+  /** First pause between tries; it doubles. */
+  backoffMs: number;
+  /** Time an after-flush hook gets before the projector moves on without it. */
+  afterFlushTimeoutMs: number;
+};
+
+export type ProjectRun = {
+  projection: Projection;
+  eventStore: EventStore;
+  readStore: ReadStore;
+  logger: Logger;
+  tuning: Tuning;
+  counters: ProjectorCounters;
+  rate?: RateMeter;
+  /** Recorded on parked events. */
+  instance: string;
+  /** Exclusive: the checkpoint to start after. */
+  after: Position | undefined;
+  /** Ends the run once the checkpoint reaches this position. */
+  until?: Position;
+  collectionName: (name: string) => string;
+  /** Ends the run after writing what is pending (a graceful stop). */
+  signal: AbortSignal;
+  /** Ends the run at once, dropping what is pending (the lease is gone). */
+  abandon?: AbortSignal;
+  /** Throws when this run may no longer write. Checked before every batch. */
+  assertMayWrite?: () => void;
+  /** Commits the checkpoint after the batch's writes; throws when fenced off. */
+  commit?: (position: Position) => Promise<void>;
+  /** Run the projection's after-flush hook (live projection does; a rebuild does not). */
+  runAfterFlush?: boolean;
+  onFlushed?: (checkpoint: Position | undefined) => void;
+  now?: () => Date;
+};
+
+type Batch = { entries: BatchEntry[]; last?: Position; scannedTo?: Position };
+
+const max = (a: Position | undefined, b: Position | undefined) =>
+  a === undefined ? b : b === undefined ? a : a > b ? a : b;
+
+/**
+ * One run of a projection over the event log: subscribe after the checkpoint, turn each event into
+ * writes, write them in batches (by count and by time), one bulkWrite per collection, THEN commit
+ * the checkpoint. Batches are written one after another, and a batch that fails stops every later
+ * one, so a checkpoint never passes an event whose writes were not made. Resolves with the last
+ * checkpoint committed.
+ */
+export const project = async (run: ProjectRun): Promise<Position | undefined> => {
+  const { projection, eventStore, readStore, logger, tuning, counters, until, abandon } = run;
+  if (until !== undefined && run.after !== undefined && run.after >= until) return run.after;
+  const now = run.now ?? (() => new Date());
+  const writeBatch = createBatchWriter({
+    projection,
+    readStore,
+    logger,
+    policy: tuning,
+    counters,
+    instance: run.instance,
+    collectionName: run.collectionName,
+    now,
+  });
+
+  // Ends the subscription: on stop, on abandon, on reaching `until`, or on a failed batch.
+  const end = new AbortController();
+  const endWith = (signal: AbortSignal | undefined) => {
+    if (signal?.aborted) end.abort();
+    else signal?.addEventListener('abort', () => end.abort(), { once: true });
+  };
+  endWith(run.signal);
+  endWith(abandon);
+
+  let checkpoint = run.after;
+  let batch: Batch = { entries: [] };
+  let failure: unknown;
+  let flushing: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+
+  const fail = (error: unknown) => {
+    failure ??= error;
+    end.abort();
+  };
+
+  const writeTaken = async () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const taken = batch;
+    batch = { entries: [] };
+    const position = max(taken.last, taken.scannedTo);
+    const advances = position !== undefined && (checkpoint === undefined || position > checkpoint);
+    if (taken.entries.length === 0 && !advances) return;
+    if (abandon?.aborted) throw abandon.reason;
+    run.assertMayWrite?.();
+
+    const touched = taken.entries.length > 0 ? await writeBatch(taken.entries) : new Map();
+    if (advances) {
+      await run.commit?.(position);
+      checkpoint = position;
+    }
+    counters.eventsProjected += taken.entries.length;
+    if (taken.entries.length > 0) counters.batches++;
+    run.rate?.record(taken.entries.length);
+    run.onFlushed?.(checkpoint);
+    if (run.runAfterFlush && touched.size > 0) await afterFlush(touched);
+    if (until !== undefined && checkpoint !== undefined && checkpoint >= until) end.abort();
+  };
+
+  // Chained: a batch starts once the one before it is written; after a failure, none does.
+  const flush = (): Promise<void> => {
+    flushing = flushing.then(writeTaken);
+    return flushing;
+  };
+  const schedule = () => {
+    timer ??= setTimeout(() => flush().catch(fail), tuning.flushIntervalMs);
+  };
+
+  let hookFailing = false;
+  const afterFlush = async (touched: Map<string, Set<string>>) => {
+    const hook = projection.afterFlush;
+    if (!hook) return;
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new Error(`after-flush hook took longer than ${tuning.afterFlushTimeoutMs} ms`)),
+      tuning.afterFlushTimeoutMs,
+    );
+    const timedOut = new Promise<never>((_, reject) =>
+      timeout.signal.addEventListener('abort', () => reject(timeout.signal.reason), { once: true }),
+    );
+    try {
+      await Promise.race([
+        hook({
+          projection: projection.name,
+          touched,
+          collection: (name) => readStore.collection(run.collectionName(name)),
+          signal: timeout.signal,
+        }),
+        timedOut,
+      ]);
+      if (hookFailing) logger.info('after-flush hook works again');
+      hookFailing = false;
+    } catch (error) {
+      counters.afterFlushFailures++;
+      // Logged when it starts failing, not on every batch while the cache is down.
+      if (!hookFailing) logger.warn({ err: error }, 'after-flush hook failed; projection goes on');
+      hookFailing = true;
+    } finally {
+      clearTimeout(timer);
+      timeout.abort();
+    }
+  };
+
+  const handle = async (event: RecordedEvent): Promise<BatchEntry> => {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= tuning.maxAttempts; attempt++) {
+      try {
+        return { event, ops: checkOps(projection, projection.handle(event)) };
+      } catch (error) {
+        lastError = error;
+        if (attempt < tuning.maxAttempts) {
+          counters.retries++;
+          await sleep(backoffDelay(attempt, tuning.backoffMs));
+        }
+      }
+    }
+    logger.error(
+      { err: lastError, position: String(event.position), streamId: event.streamId, type: event.type },
+      'event parked: its handler kept failing',
+    );
+    const parked = parkedEventDocument({
+      projection: projection.name,
+      event,
+      error: lastError,
+      attempts: tuning.maxAttempts,
+      parkedBy: run.instance,
+      now: now(),
+    });
+    return { event, ops: {}, parked };
+  };
+
+  const subscription = eventStore.subscribeToAll({
+    after: run.after,
+    filter: { eventTypes: projection.eventTypes, streamPrefixes: projection.streamPrefixes },
+    signal: end.signal,
+    // Every event up to here was yielded (and is in a batch): the checkpoint may move past the
+    // events in between that this projection does not read.
+    onCheckpoint: (position) => {
+      batch.scannedTo = max(batch.scannedTo, position);
+      if (until !== undefined && position >= until) end.abort();
+      else schedule();
+    },
+  });
+
+  try {
+    for await (const event of subscription) {
+      batch.entries.push(await handle(event));
+      batch.last = event.position;
+      if (until !== undefined && event.position >= until) break;
+      if (batch.entries.length >= tuning.batchSize) await flush();
+      else schedule();
+    }
+  } catch (error) {
+    fail(error);
+  }
+  clearTimeout(timer);
+  if (failure === undefined && !abandon?.aborted) await flush().catch(fail);
+  else await flushing.catch(() => {}); // let a write in flight finish before anyone starts over
+  if (failure !== undefined) throw failure;
+  return checkpoint;
+};
