@@ -25,7 +25,25 @@ const optionalMongoUrl = z
   )
   .optional();
 
+/** What one process runs; a deployment runs each in its own process, or all of them in one. */
+export const ROLES = ['write', 'read', 'projector'] as const;
+export type Role = (typeof ROLES)[number];
+
+const roleList = z
+  .string()
+  .transform((text) => [...new Set(text.split(',').map((role) => role.trim()))].filter(Boolean))
+  .pipe(
+    z
+      .array(z.enum(ROLES, { error: `each role must be one of ${ROLES.join(', ')}` }))
+      .min(1, `name at least one of ${ROLES.join(', ')}`),
+  );
+
 export const ConfigSchema = z.object({
+  /**
+   * Comma-separated: `write` (command API), `read` (read API), `projector` (projections and process
+   * managers). Every role also serves /health/live, /health/ready and /metrics.
+   */
+  ROLES: roleList.default([...ROLES]),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -77,6 +95,16 @@ export const ConfigSchema = z.object({
   PROJECTION_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(60_000).default(20),
   /** Longest the projector waits for the cache refresh after a batch before it moves on. */
   PROJECTION_CACHE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
+  /** Readiness of a read role fails while a projection is more than this many events behind; 0: no bound. */
+  READY_MAX_LAG: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** A readiness check (a store ping, a lag count) that takes longer than this counts as failed. */
+  READY_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
+  /** After SIGTERM/SIGINT, the process exits anyway once this much time has passed. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Set: tracing on, spans sent over OTLP/HTTP to this collector (the standard OpenTelemetry variable). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** The service name spans carry (the standard OpenTelemetry variable). */
+  OTEL_SERVICE_NAME: z.string().min(1).default('eventfold'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
