@@ -209,7 +209,9 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
 
   try {
     for await (const event of subscription) {
-      batch.entries.push(await handle(event));
+      const entry = await handle(event);
+      // Only now: a timed flush may have swapped the batch while the handler was being retried.
+      batch.entries.push(entry);
       batch.last = event.position;
       if (until !== undefined && event.position >= until) break;
       if (batch.entries.length >= tuning.batchSize) await flush();
