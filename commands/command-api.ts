@@ -4,10 +4,15 @@ import { accountCommandRoutes } from './accounts/account-routes.js';
 import { createCommandHandler } from './pipeline/handle-command.js';
 import { createHttpCommandRunner } from './pipeline/http-command.js';
 import { createIdempotencyStore } from './pipeline/idempotency.js';
+import { type CommandInstrumentation, instrumentCommands } from './pipeline/instrument-commands.js';
 
 /** The write API: every command route, sharing one pipeline and one idempotency store. */
-export const registerCommandApi = (app: HttpApp, deps: { eventStore: EventStore; maxRetries: number }) => {
-  const handle = createCommandHandler({ eventStore: deps.eventStore, maxRetries: deps.maxRetries });
+export const registerCommandApi = (
+  app: HttpApp,
+  deps: { eventStore: EventStore; maxRetries: number; instrumentation?: CommandInstrumentation },
+) => {
+  const pipeline = createCommandHandler({ eventStore: deps.eventStore, maxRetries: deps.maxRetries });
+  const handle = deps.instrumentation ? instrumentCommands(pipeline, deps.instrumentation) : pipeline;
   const run = createHttpCommandRunner({ handle, idempotency: createIdempotencyStore(deps.eventStore) });
   // Inside a plugin, so the routes are added after @fastify/swagger has loaded and they appear in
   // /openapi.json: a route added to the root before the app boots is invisible to its onRoute hook.
