@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
-import type { Collection, ReadStore, WriteOp } from '../../infra/read-store/read-store.js';
+import type { Collection, Document, ReadStore, WriteOp } from '../../infra/read-store/read-store.js';
 import { accountTransactionsProjection } from '../accounts/account-transactions-projection.js';
 import { accountsProjection } from '../accounts/accounts-projection.js';
 import { parkedEvents } from './parked-events.js';
@@ -26,9 +26,7 @@ const faulty = (inner: ReadStore, fail: (collection: string, ops: readonly Write
   const state = { down: false };
   const store: ReadStore = {
     ...inner,
-    collection: <T extends Parameters<ReadStore['collection']>[0] extends string ? never : never>(
-      name: string,
-    ) => {
+    collection: <T extends Document>(name: string) => {
       const collection = inner.collection(name) as Collection;
       return {
         ...collection,

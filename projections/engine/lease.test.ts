@@ -1,0 +1,123 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
+import { checkpointStore } from './checkpoint-store.js';
+import { createCheckpointWatch } from './checkpoint-watch.js';
+import { leaseStore } from './lease.js';
+import type { Projection } from './projection.js';
+import { allDocs, startTestProjector, TEST_LEASE_TTL_MS } from './testing/harness.js';
+import { eventData, testTime } from './testing/recorded-events.js';
+
+/**
+ * Counts every event it is given with an unguarded $inc: applied twice, an event counts twice. So
+ * the count tells whether two projectors ever applied the same events.
+ */
+const tally: Projection = {
+  name: 'tally',
+  eventTypes: ['Ticked'],
+  collections: [{ name: 'tally' }],
+  handle: () => ({
+    tally: [{ updateOne: { filter: { _id: 'count' }, update: { $inc: { n: 1 } }, upsert: true } }],
+  }),
+};
+
+const tick = async (eventStore: ReturnType<typeof createMemoryEventStore>, n: number) => {
+  for (let i = 0; i < n; i++)
+    await eventStore.append('clock', [eventData('Ticked', { i }, testTime(i))], { expectedRevision: 'any' });
+};
+
+const count = async (readStore: ReturnType<typeof createEmbeddedReadStore>) =>
+  (await allDocs(readStore, 'tally'))[0]?.n;
+
+describe('lease', () => {
+  it('lets one of two projectors apply; the other takes over, exactly where it stopped', async () => {
+    const eventStore = createMemoryEventStore();
+    const readStore = createEmbeddedReadStore();
+    const watch = createCheckpointWatch();
+    await tick(eventStore, 100);
+    const one = startTestProjector({ projection: tally, eventStore, readStore, watch, instance: 'one' });
+    const two = startTestProjector({ projection: tally, eventStore, readStore, watch, instance: 'two' });
+    try {
+      await one.caughtUp();
+      expect(await count(readStore)).toBe(100);
+      expect([one.leading(), two.leading()].filter(Boolean)).toHaveLength(1);
+
+      const [leader, standby] = one.leading() ? [one, two] : [two, one];
+      await leader.stop();
+      await tick(eventStore, 50);
+      await standby.caughtUp();
+      expect(standby.leading()).toBe(true);
+      expect(await count(readStore)).toBe(150);
+      expect((await readStore.collection('projection_leases').findOne({ _id: 'tally' }))?.epoch).toBe(2);
+    } finally {
+      await Promise.all([one.stop(), two.stop()]);
+    }
+  });
+
+  it('a projector that loses its lease stops applying, and reads the checkpoint again when it gets it back', async () => {
+    const eventStore = createMemoryEventStore();
+    const readStore = createEmbeddedReadStore();
+    await tick(eventStore, 10);
+    const projector = startTestProjector({ projection: tally, eventStore, readStore, instance: 'projector' });
+    try {
+      await projector.caughtUp();
+
+      // Another instance reserves the lease: the holder gives it up at its next renewal.
+      const leases = leaseStore(readStore);
+      await leases.reserve('tally', 'intruder', 60_000);
+      await vi.waitFor(() => expect(projector.leading()).toBe(false), { timeout: 5_000 });
+      let epoch: number | undefined;
+      await vi.waitFor(
+        async () => {
+          epoch = await leases.acquire('tally', 'intruder', 60_000);
+          expect(epoch).toBeDefined();
+        },
+        { timeout: 5_000, interval: 20 },
+      );
+
+      // While the intruder holds it, it applies five events by hand and commits their checkpoint.
+      await tick(eventStore, 5);
+      await readStore
+        .collection('tally')
+        .bulkWrite([{ updateOne: { filter: { _id: 'count' }, update: { $inc: { n: 5 } } } }]);
+      const head = (await eventStore.headPosition())!;
+      expect(await checkpointStore(readStore).write('tally', head, epoch!, new Date())).toBe(true);
+      expect(projector.leading()).toBe(false);
+      await leases.release('tally', 'intruder', epoch!);
+
+      // Back with the projector: it goes on from the intruder's checkpoint, not from its own.
+      await tick(eventStore, 3);
+      await projector.caughtUp();
+      expect(await count(readStore)).toBe(18);
+    } finally {
+      await projector.stop();
+    }
+  });
+
+  it('fences checkpoint writes of an earlier lease epoch', async () => {
+    const readStore = createEmbeddedReadStore();
+    const checkpoints = checkpointStore(readStore);
+    expect(await checkpoints.write('p', 10n, 2, new Date())).toBe(true);
+    expect(await checkpoints.write('p', 20n, 1, new Date())).toBe(false);
+    expect(await checkpoints.read('p')).toBe(10n);
+    expect(await checkpoints.write('p', 30n, 3, new Date())).toBe(true);
+    expect(await checkpoints.read('p')).toBe(30n);
+  });
+
+  it('grants an unexpired lease to no one else, and an expired one to the next who asks', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const leases = leaseStore(createEmbeddedReadStore(), { now: () => new Date(now) });
+    expect(await leases.acquire('p', 'a', TEST_LEASE_TTL_MS)).toBe(1);
+    expect(await leases.acquire('p', 'b', TEST_LEASE_TTL_MS)).toBeUndefined();
+    expect(await leases.renew('p', 'a', 1, TEST_LEASE_TTL_MS)).toBe(true);
+    now += TEST_LEASE_TTL_MS + 1;
+    expect(await leases.acquire('p', 'b', TEST_LEASE_TTL_MS)).toBe(2);
+    expect(await leases.renew('p', 'a', 1, TEST_LEASE_TTL_MS)).toBe(false);
+    // A reservation holds the lease for its owner even after it expires, until the reservation ends.
+    await leases.reserve('p', 'c', 10 * TEST_LEASE_TTL_MS);
+    expect(await leases.renew('p', 'b', 2, TEST_LEASE_TTL_MS)).toBe(false);
+    now += TEST_LEASE_TTL_MS + 1;
+    expect(await leases.acquire('p', 'b', TEST_LEASE_TTL_MS)).toBeUndefined();
+    expect(await leases.acquire('p', 'c', TEST_LEASE_TTL_MS)).toBe(3);
+  });
+});
