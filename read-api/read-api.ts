@@ -3,13 +3,13 @@ import type { Cache } from '../infra/cache/cache.js';
 import type { HttpApp } from '../infra/http/create-http-app.js';
 import type { Logger } from '../infra/logger.js';
 import type { ReadStore } from '../infra/read-store/read-store.js';
+import { checkpointStore } from '../projections/engine/checkpoint-store.js';
+import { createCheckpointWatch, type WaitForCheckpoint } from '../projections/engine/checkpoint-watch.js';
 import { accountQueryRoutes } from './accounts/account-query-routes.js';
 import { accountReadModel } from './accounts/account-read-model.js';
 import { createAccountReader } from './accounts/account-reader.js';
 import { createCacheAside } from './cache/cache-aside.js';
 import { createConsistencyGate, readHeaders } from './consistency/min-position.js';
-import { pollCheckpoints } from './consistency/poll-checkpoints.js';
-import type { WaitForCheckpoint } from './consistency/wait-for-checkpoint.js';
 import { registerApiDocs } from './http/api-docs.js';
 import { createReadStats, type ReadStats } from './read-stats.js';
 
@@ -18,8 +18,9 @@ export type ReadApiDeps = {
   cache: Cache;
   logger: Logger;
   /**
-   * The projector's in-process checkpoint notifications, when it runs in this process. Without it
-   * the read API polls the checkpoints collection, which works across processes.
+   * The projectors' waitForCheckpoint (startProjections), when they run in this process: answered
+   * from their in-process checkpoint notifications. Without it the read API polls the checkpoints
+   * collection, with a short backoff, which works from a process of its own.
    */
   waitForCheckpoint?: WaitForCheckpoint;
   config: {
@@ -45,9 +46,10 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
   const stats = createReadStats();
   const wait =
     deps.waitForCheckpoint ??
-    pollCheckpoints(deps.readStore, {
-      onError: (error) => deps.logger.warn({ err: error }, 'checkpoint read failed; retrying'),
-    });
+    createCheckpointWatch({
+      poll: { read: checkpointStore(deps.readStore).read, when: () => true },
+      onError: (error) => deps.logger.warn({ err: error }, 'checkpoint read failed; polling on'),
+    }).waitFor;
   const consistent = createConsistencyGate({ wait, timeoutMs: deps.config.consistencyTimeoutMs, stats });
   const cacheAside = createCacheAside({
     cache: deps.cache,

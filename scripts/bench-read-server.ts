@@ -10,7 +10,7 @@ import { createRedisCache } from '../infra/cache/redis-cache.js';
 import { createHttpApp, type HttpApp } from '../infra/http/create-http-app.js';
 import { createLogger } from '../infra/logger.js';
 import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
-import { ACCOUNTS_COLLECTION } from '../read-api/accounts/account-read-model.js';
+import { ACCOUNTS } from '../projections/accounts/accounts-projection.js';
 import { AccountParams, AccountView } from '../read-api/accounts/account-views.js';
 import { registerReadApi } from '../read-api/read-api.js';
 import { BENCH_ACCOUNTS, benchAccountId, benchAccountView, type Scenario } from './bench-read-fixture.js';
@@ -46,7 +46,7 @@ const sharedApp = async () => {
 
 const readApiApp = async (scenario: Exclude<Scenario, 'bare' | 'app'>) => {
   const readStore = createEmbeddedReadStore();
-  await readStore.collection(ACCOUNTS_COLLECTION).bulkWrite(
+  await readStore.collection(ACCOUNTS).bulkWrite(
     Array.from({ length: BENCH_ACCOUNTS }, (_, i) => ({
       insertOne: { document: { _id: benchAccountId(i), ...benchAccountView(i) } },
     })),

@@ -1,17 +1,13 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
+import { ACCOUNT_TRANSACTIONS_PROJECTION } from '../../projections/accounts/account-transactions-projection.js';
+import { ACCOUNTS_PROJECTION } from '../../projections/accounts/accounts-projection.js';
 import type { ConsistencyGate } from '../consistency/min-position.js';
 import { toPage } from '../http/page.js';
 import { decodeCursor } from '../http/page-cursor.js';
 import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
-import {
-  ACCOUNTS_PROJECTION,
-  type AccountReadModel,
-  TRANSACTIONS_PROJECTION,
-  toAccountView,
-  toTransactionView,
-} from './account-read-model.js';
+import { type AccountReadModel, toAccountView, toTransactionView } from './account-read-model.js';
 import type { AccountReader } from './account-reader.js';
 import {
   AccountPage,
@@ -110,7 +106,7 @@ export const accountQueryRoutes = (
       const { limit, cursor } = request.query;
       const scope = JSON.stringify(['account-transactions', id]);
       const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, TransactionCursorKey);
-      const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION, TRANSACTIONS_PROJECTION]);
+      const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION, ACCOUNT_TRANSACTIONS_PROJECTION]);
       if ((await readAccount(id, { fresh })) === undefined) throw accountNotFound(id);
       const rows = await model.listTransactions({ accountId: id, after, limit });
       return toPage(rows, limit, toTransactionView, (row) => row.revision, scope);

@@ -1,18 +1,10 @@
-import type { Document, ReadStore } from '../../infra/read-store/read-store.js';
+import type { ReadStore } from '../../infra/read-store/read-store.js';
+import {
+  ACCOUNT_TRANSACTIONS,
+  type AccountTransactionDocument,
+} from '../../projections/accounts/account-transactions-projection.js';
+import { ACCOUNTS, type AccountDocument } from '../../projections/accounts/accounts-projection.js';
 import type { AccountView, TransactionView } from './account-views.js';
-
-// The documents the account projections write (projections/accounts/), as this side reads them.
-export type AccountDocument = Document & AccountView;
-export type TransactionDocument = Document &
-  Omit<TransactionView, 'reference'> & { accountId: string; reference?: string | null };
-
-export const ACCOUNTS_COLLECTION = 'accounts';
-export const TRANSACTIONS_COLLECTION = 'account_transactions';
-/** The projections (checkpoint names) behind each read model, for x-min-position. */
-export const ACCOUNTS_PROJECTION = 'accounts';
-export const TRANSACTIONS_PROJECTION = 'account-transactions';
-
-export const accountCacheKey = (accountId: string) => `account:${accountId}`;
 
 export const toAccountView = (doc: AccountDocument): AccountView => ({
   accountId: doc.accountId,
@@ -25,14 +17,17 @@ export const toAccountView = (doc: AccountDocument): AccountView => ({
   updatedAt: doc.updatedAt,
 });
 
-export const toTransactionView = (doc: TransactionDocument): TransactionView => ({
+export const toTransactionView = (doc: AccountTransactionDocument): TransactionView => ({
   revision: doc.revision,
   kind: doc.kind,
   amount: doc.amount,
   balanceAfter: doc.balanceAfter,
-  reference: doc.reference ?? null,
+  reference: doc.reference,
   at: doc.at,
 });
+
+// The documents, collection names and cache key belong to the projections that write them
+// (projections/accounts/); this side maps them to views and queries them.
 
 /**
  * The queries behind the account routes. Each list reads `limit + 1` rows in a total order that an
@@ -40,8 +35,8 @@ export const toTransactionView = (doc: TransactionDocument): TransactionView => 
  * last key of the previous page: so pages never repeat or skip a row that existed throughout.
  */
 export const accountReadModel = (readStore: ReadStore) => {
-  const accounts = readStore.collection<AccountDocument>(ACCOUNTS_COLLECTION);
-  const transactions = readStore.collection<TransactionDocument>(TRANSACTIONS_COLLECTION);
+  const accounts = readStore.collection<AccountDocument>(ACCOUNTS);
+  const transactions = readStore.collection<AccountTransactionDocument>(ACCOUNT_TRANSACTIONS);
   return {
     findAccount: (accountId: string) => accounts.findOne({ _id: accountId }),
 

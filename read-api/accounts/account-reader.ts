@@ -1,5 +1,6 @@
+import { accountCacheKey } from '../../projections/accounts/accounts-projection.js';
 import type { CacheAside } from '../cache/cache-aside.js';
-import { type AccountReadModel, accountCacheKey, toAccountView } from './account-read-model.js';
+import { type AccountReadModel, toAccountView } from './account-read-model.js';
 import { type AccountView, AccountView as AccountViewSchema } from './account-views.js';
 
 /**

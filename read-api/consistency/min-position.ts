@@ -2,8 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { positionFromJson } from '../../infra/event-store/event-store.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
+import type { WaitForCheckpoint } from '../../projections/engine/checkpoint-watch.js';
 import type { ReadStats } from '../read-stats.js';
-import type { WaitForCheckpoint } from './wait-for-checkpoint.js';
 
 export const MIN_POSITION_HEADER = 'x-min-position';
 /** Seconds a client should wait before retrying a read whose position was not reached in time. */

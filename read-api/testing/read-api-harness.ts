@@ -5,11 +5,11 @@ import { createLogger } from '../../infra/logger.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import type { Collection, Document, ReadStore } from '../../infra/read-store/read-store.js';
 import {
-  ACCOUNTS_COLLECTION,
-  type AccountDocument,
-  TRANSACTIONS_COLLECTION,
-  type TransactionDocument,
-} from '../accounts/account-read-model.js';
+  ACCOUNT_TRANSACTIONS,
+  type AccountTransactionDocument,
+} from '../../projections/accounts/account-transactions-projection.js';
+import { ACCOUNTS, type AccountDocument } from '../../projections/accounts/accounts-projection.js';
+import { CHECKPOINTS } from '../../projections/engine/checkpoint-store.js';
 import { type ReadApi, type ReadApiDeps, registerReadApi } from '../read-api.js';
 
 /** Counts every call that reaches the wrapped store or cache: "nothing reached the store" is a count of 0. */
@@ -70,8 +70,8 @@ export const accountDoc = (accountId: string, fields: Partial<AccountDocument> =
 export const transactionDoc = (
   accountId: string,
   revision: number,
-  fields: Partial<TransactionDocument> = {},
-): TransactionDocument => ({
+  fields: Partial<AccountTransactionDocument> = {},
+): AccountTransactionDocument => ({
   _id: `${accountId}:${revision}`,
   accountId,
   revision,
@@ -91,7 +91,7 @@ export type Harness = {
   /** Every read-store and cache call the read API made. */
   calls: CallLog;
   seedAccounts(docs: AccountDocument[]): Promise<void>;
-  seedTransactions(docs: TransactionDocument[]): Promise<void>;
+  seedTransactions(docs: AccountTransactionDocument[]): Promise<void>;
   setCheckpoint(projection: string, position: bigint): Promise<void>;
   close(): Promise<void>;
 };
@@ -134,11 +134,11 @@ export const startReadApi = async (
     readStore,
     cache,
     calls,
-    seedAccounts: (docs) => insert(ACCOUNTS_COLLECTION, docs),
-    seedTransactions: (docs) => insert(TRANSACTIONS_COLLECTION, docs),
+    seedAccounts: (docs) => insert(ACCOUNTS, docs),
+    seedTransactions: (docs) => insert(ACCOUNT_TRANSACTIONS, docs),
     setCheckpoint: (projection, position) =>
       readStore
-        .collection('checkpoints')
+        .collection(CHECKPOINTS)
         .bulkWrite([
           {
             replaceOne: {
