@@ -9,9 +9,13 @@
  * drift, so the scenarios run interleaved, round after round, and the table shows medians.
  * Load comes from autocannon over loopback, from this process; each server runs in a child process.
  *
+ * Then projection catch-up: BENCH_EVENTS events appended to the embedded SQLite event store, and
+ * each of the app's projectors timed from a cold start to the head of the log.
+ *
  * Options (env): BENCH_ROUNDS (default 3), BENCH_DURATION_S (per scenario and round, default 3),
  * BENCH_CONNECTIONS (default 32), BENCH_MAX_REQUESTS (per run, default 300000),
- * BENCH_IDS (distinct ids requested, default 1000).
+ * BENCH_IDS (distinct ids requested, default 1000), BENCH_EVENTS (default 20000), BENCH_EVENT_ACCOUNTS
+ * (streams they are spread over, default 1000).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,6 +25,7 @@ import {
   redisServerAvailable,
   startRedisServer,
 } from '../infra/cache/testing/redis-server.js';
+import { measureCatchUp } from './bench-read-catch-up.js';
 import { benchAccountId, type Scenario } from './bench-read-fixture.js';
 import { formatTable, median, percentile } from './bench-table.js';
 
@@ -29,6 +34,8 @@ const durationS = Number(process.env.BENCH_DURATION_S ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const maxRequests = Number(process.env.BENCH_MAX_REQUESTS ?? 300_000);
 const ids = Number(process.env.BENCH_IDS ?? 1000);
+const events = Number(process.env.BENCH_EVENTS ?? 20_000);
+const eventAccounts = Number(process.env.BENCH_EVENT_ACCOUNTS ?? 1000);
 
 type Server = { name: string; scenario: Scenario; child: ChildProcess; url: string };
 type Run = { rps: number; latencies: number[]; failed: number };
@@ -130,3 +137,19 @@ try {
   for (const server of servers) await stopServer(server);
   await redis?.stop();
 }
+
+console.log(
+  `projection catch-up — ${events} events over ${eventAccounts} accounts in SQLite, projectors from cold`,
+);
+const catchUp = await measureCatchUp({ events, accounts: eventAccounts });
+console.log(
+  `\n${formatTable(
+    ['projection', 'events read', 'seconds to head', 'events/s'],
+    catchUp.map((row) => [
+      row.projection,
+      row.events.toLocaleString('en-US'),
+      row.seconds.toFixed(2),
+      Math.round(row.events / row.seconds).toLocaleString('en-US'),
+    ]),
+  )}\n`,
+);
