@@ -101,6 +101,12 @@ export const ConfigSchema = z.object({
   READY_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
   /** After SIGTERM/SIGINT, the process exits anyway once this much time has passed. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** A transfer still pending this long after it was requested is failed (and its source refunded). */
+  TRANSFER_DEADLINE_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+  /** The longest `Prefer: wait=N` on POST /transfers is honoured for; a larger N is capped to it. */
+  TRANSFER_WAIT_MAX_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /** Transfers the transfer process drives at once. */
+  TRANSFER_PROCESS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   /** Set: tracing on, spans sent over OTLP/HTTP to this collector (the standard OpenTelemetry variable). */
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   /** The service name spans carry (the standard OpenTelemetry variable). */

@@ -48,14 +48,21 @@ export const createHttpCommandRunner =
       body: (result: CommandResult) => Body;
       /** Set when the caller already read the header (e.g. to derive an id from it). */
       idempotencyKey?: string;
+      /**
+       * What makes a repeat under the same Idempotency-Key the same request. Default: the id and
+       * the command. Set it when the command holds something the server adds, such as a deadline
+       * taken from the clock, which a retry would otherwise change.
+       */
+      sameRequest?: unknown;
     },
   ): Promise<Body> => {
     const key = spec.idempotencyKey ?? idempotencyKeyOf(request);
     const correlation = { correlationId: request.id, causationId: request.id };
-    const hash = requestHash(request.method, request.routeOptions.url ?? request.url, [
-      spec.id,
-      spec.command,
-    ]);
+    const hash = requestHash(
+      request.method,
+      request.routeOptions.url ?? request.url,
+      spec.sameRequest ?? [spec.id, spec.command],
+    );
     try {
       if (key !== undefined) {
         const recorded = await deps.idempotency.find(key, hash);
