@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Cache } from '../infra/cache/cache.js';
+import { createLruCache } from '../infra/cache/lru-cache.js';
+import { createRedisCache } from '../infra/cache/redis-cache.js';
+import {
+  type RedisServer,
+  redisServerAvailable,
+  startRedisServer,
+} from '../infra/cache/testing/redis-server.js';
+import { loadConfig } from '../infra/config.js';
+import type { EventStore } from '../infra/event-store/event-store.js';
+import { createMemoryEventStore } from '../infra/event-store/memory-event-store.js';
+import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
+import type { ReadStore } from '../infra/read-store/read-store.js';
+import { accountCommands, silentLogger } from './engine/testing/harness.js';
+import { type Projections, startProjections } from './start-projections.js';
+
+const config = loadConfig({
+  PROJECTION_FLUSH_INTERVAL_MS: '5',
+  PROJECTION_LEASE_TTL_MS: '300',
+  PROJECTION_RETRY_BACKOFF_MS: '1',
+  PROJECTION_CACHE_TIMEOUT_MS: '500',
+  CACHE_TTL_SECONDS: '60',
+});
+
+const running: Projections[] = [];
+const start = (deps: { eventStore: EventStore; readStore: ReadStore; cache: Cache }) => {
+  const projections = startProjections({ ...deps, logger: silentLogger, config });
+  running.push(projections);
+  return projections;
+};
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((projections) => projections.stop()));
+});
+
+const caughtUp = async (projections: Projections, position: bigint) => {
+  for (const name of ['accounts', 'account-transactions'])
+    expect(await projections.waitForCheckpoint(name, position, { timeoutMs: 10_000 }), name).toBe(true);
+};
+
+const cachedSummary = async (cache: Cache, accountId: string) => {
+  const text = await cache.get(`account:${accountId}`);
+  return text === undefined ? undefined : JSON.parse(text);
+};
+
+describe('startProjections', () => {
+  it('runs the account read models and keeps the cached account summary in step with them', async () => {
+    const eventStore = createMemoryEventStore();
+    const readStore = createEmbeddedReadStore();
+    const cache = createLruCache();
+    const commands = accountCommands(eventStore);
+    const projections = start({ eventStore, readStore, cache });
+
+    await commands.open('a', 'Ada');
+    await caughtUp(projections, (await commands.deposit('a', 700, 'salary')).position);
+    const { _id, ...summary } = (await readStore.collection('accounts').findOne({ _id: 'a' }))!;
+    expect(summary).toMatchObject({ balance: 700, revision: 1 });
+    expect(await cachedSummary(cache, 'a')).toEqual(summary);
+
+    await caughtUp(projections, (await commands.withdraw('a', 200)).position);
+    expect(await cachedSummary(cache, 'a')).toMatchObject({ balance: 500, revision: 2 });
+    // The entry carries the revision as its version: an older view can no longer replace it.
+    expect(await cache.set('account:a', '{"stale":true}', { version: 1, ttlSeconds: 60 })).toBe(false);
+
+    const stats = await projections.stats();
+    expect(stats.map((s) => s.projection)).toEqual(['accounts', 'account-transactions']);
+    expect(stats.every((s) => s.leading && s.afterFlushFailures === 0)).toBe(true);
+  });
+
+  it('tells of every checkpoint advance in this process', async () => {
+    const eventStore = createMemoryEventStore();
+    const projections = start({ eventStore, readStore: createEmbeddedReadStore(), cache: createLruCache() });
+    const advances: string[] = [];
+    const unsubscribe = projections.onCheckpoint((name, position) => advances.push(`${name}@${position}`));
+    const { position } = await accountCommands(eventStore).open('a');
+    await caughtUp(projections, position);
+    unsubscribe();
+    expect(advances).toContain(`accounts@${position}`);
+    expect(advances).toContain(`account-transactions@${position}`);
+  });
+
+  it('waits for checkpoints that another instance commits (a standby polls them)', async () => {
+    const eventStore = createMemoryEventStore();
+    const readStore = createEmbeddedReadStore();
+    const cache = createLruCache();
+    const one = start({ eventStore, readStore, cache });
+    const two = start({ eventStore, readStore, cache });
+    const commands = accountCommands(eventStore);
+    await commands.open('a');
+    const { position } = await commands.deposit('a', 5);
+    // Each projection is led by one of the two; both instances must see both checkpoints arrive.
+    await caughtUp(one, position);
+    await caughtUp(two, position);
+    const leaders = [...(await one.stats()), ...(await two.stats())].filter((s) => s.leading);
+    expect(leaders.map((s) => s.projection).sort()).toEqual(['account-transactions', 'accounts']);
+  });
+
+  it('refuses two projections with one name', () => {
+    const eventStore = createMemoryEventStore();
+    expect(() =>
+      startProjections({
+        eventStore,
+        readStore: createEmbeddedReadStore(),
+        cache: createLruCache(),
+        logger: silentLogger,
+        config,
+        projections: [
+          { name: 'p', eventTypes: [], collections: [], handle: () => ({}) },
+          { name: 'p', eventTypes: [], collections: [], handle: () => ({}) },
+        ],
+      }),
+    ).toThrow(/two projections are named p/);
+  });
+});
+
+const redis = redisServerAvailable();
+if (!redis) console.warn('skipped: projection with a failing Redis cache — redis-server not on PATH');
+
+describe.skipIf(!redis)('startProjections with Redis', () => {
+  let server: RedisServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+  });
+
+  it('goes on projecting while Redis is down, and refreshes the cache once it is back', async () => {
+    server = await startRedisServer();
+    const cache = createRedisCache(server.url, { keyPrefix: 'projections-test:' });
+    const eventStore = createMemoryEventStore();
+    const readStore = createEmbeddedReadStore();
+    const commands = accountCommands(eventStore);
+    const projections = start({ eventStore, readStore, cache });
+    try {
+      await caughtUp(projections, (await commands.open('a')).position);
+      expect(await cachedSummary(cache, 'a')).toMatchObject({ balance: 0, revision: 0 });
+
+      await server.stop();
+      await caughtUp(projections, (await commands.deposit('a', 10)).position);
+      expect(await readStore.collection('accounts').findOne({ _id: 'a' })).toMatchObject({ balance: 10 });
+      // The cache refresh runs after the checkpoint is committed, so its failure shows a moment later.
+      await vi.waitFor(async () =>
+        expect((await projections.stats())[0]?.afterFlushFailures).toBeGreaterThan(0),
+      );
+
+      server = await startRedisServer({ port: server.port });
+      // The client reconnects by itself; each deposit's batch tries the cache again.
+      await vi.waitFor(
+        async () => {
+          await caughtUp(projections, (await commands.deposit('a', 1)).position);
+          const balance = (await readStore.collection('accounts').findOne({ _id: 'a' }))?.balance;
+          expect(await cachedSummary(cache, 'a')).toMatchObject({ balance });
+        },
+        { timeout: 15_000, interval: 200 },
+      );
+    } finally {
+      await projections.stop();
+      await cache.close();
+    }
+  });
+});
