@@ -42,8 +42,10 @@ import { subscribeToAllOf } from './eventstoredb-subscription.js';
  *
  * System events (a `$` type or stream) are not ours: reads and subscriptions skip them.
  */
-export const createEventStoreDbEventStore = (connectionString: string): EventStore => {
-  const client = EventStoreDBClient.connectionString(connectionString);
+export const createEventStoreDbEventStore = (connection: string | EventStoreDBClient): EventStore => {
+  // A connection string, or a client configured some other way (certificates, credentials).
+  const client =
+    typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
 
   const currentRevision = async (streamId: string): Promise<number | 'no_stream'> => {
     try {
