@@ -15,6 +15,12 @@ import { createReadStats, type ReadStats } from './read-stats.js';
 
 export type ReadApiDeps = {
   readStore: ReadStore;
+  /**
+   * Where reads that waited for x-min-position go, and where the checkpoints they wait on are
+   * polled. When `readStore` reads from MongoDB secondaries, give one that reads from the primary:
+   * a secondary may lag the checkpoint that vouches for the data. Default: `readStore`.
+   */
+  consistentReadStore?: ReadStore;
   cache: Cache;
   logger: Logger;
   /**
@@ -26,7 +32,7 @@ export type ReadApiDeps = {
   config: {
     /** Longest a read waits for x-min-position before it answers 503 (READ_CONSISTENCY_TIMEOUT_MS). */
     consistencyTimeoutMs: number;
-    /** TTL of the entries a read writes back to the cache (READ_CACHE_TTL_SECONDS). */
+    /** TTL of the entries a read writes back to the cache (CACHE_TTL_SECONDS). */
     cacheTtlSeconds: number;
     /** A cache call slower than this is treated as a miss (READ_CACHE_TIMEOUT_MS). */
     cacheTimeoutMs: number;
@@ -44,10 +50,11 @@ export type ReadApi = {
  */
 export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
   const stats = createReadStats();
+  const consistentReadStore = deps.consistentReadStore ?? deps.readStore;
   const wait =
     deps.waitForCheckpoint ??
     createCheckpointWatch({
-      poll: { read: checkpointStore(deps.readStore).read, when: () => true },
+      poll: { read: checkpointStore(consistentReadStore).read, when: () => true },
       onError: (error) => deps.logger.warn({ err: error }, 'checkpoint read failed; polling on'),
     }).waitFor;
   const consistent = createConsistencyGate({ wait, timeoutMs: deps.config.consistencyTimeoutMs, stats });
@@ -63,10 +70,13 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
   // A scope of its own, so ETags and 304s apply to the query routes only, not to commands.
   app.register(async (queries: HttpApp) => {
     await queries.register(fastifyEtag);
-    const model = accountReadModel(deps.readStore);
+    const models = {
+      usual: accountReadModel(deps.readStore),
+      consistent: accountReadModel(consistentReadStore),
+    };
     accountQueryRoutes(queries, {
-      model,
-      readAccount: createAccountReader({ model, cacheAside }),
+      models,
+      readAccount: createAccountReader({ models, cacheAside }),
       consistent,
       headers,
       consistencyTimeoutMs: deps.config.consistencyTimeoutMs,

@@ -362,6 +362,27 @@ describe('read your writes: x-min-position', () => {
     expect(response.json()).toMatchObject({ revision: 2, balance: 30 });
   });
 
+  it('reads what the checkpoint vouches for, not a lagging replica, on every route', async () => {
+    harness = await startReadApi({ laggingReplica: true });
+    // The replica has not seen the deposit (revision 1) that the primary and its checkpoint have.
+    await harness.seedAccounts([accountDoc('r-6', { revision: 1, balance: 10 })]);
+    await harness.seedTransactions([transactionDoc('r-6', 1)]);
+    await harness.replica
+      .collection('accounts')
+      .bulkWrite([{ insertOne: { document: accountDoc('r-6', { revision: 0, balance: 0 }) } }]);
+    await harness.setCheckpoint(ACCOUNTS_PROJECTION, 3n);
+    await harness.setCheckpoint(ACCOUNT_TRANSACTIONS_PROJECTION, 3n);
+
+    expect((await get('/accounts/r-6')).json()).toMatchObject({ balance: 0 });
+    const position = { 'x-min-position': '3' };
+    expect((await get('/accounts/r-6', position)).json()).toMatchObject({ balance: 10, revision: 1 });
+    expect((await get('/accounts?owner=Ada', position)).json().items).toEqual([
+      expect.objectContaining({ balance: 10 }),
+    ]);
+    expect((await get('/accounts/r-6/transactions', position)).json().items).toHaveLength(1);
+    expect((await get('/accounts/r-6/transactions')).json().items).toHaveLength(0);
+  });
+
   it('answers 503 with Retry-After when the projection does not get there in time', async () => {
     harness = await startReadApi({ consistencyTimeoutMs: 150 });
     await harness.seedAccounts([accountDoc('r-3')]);

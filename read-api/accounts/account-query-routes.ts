@@ -7,7 +7,7 @@ import type { ConsistencyGate } from '../consistency/min-position.js';
 import { toPage } from '../http/page.js';
 import { decodeCursor } from '../http/page-cursor.js';
 import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
-import { type AccountReadModel, toAccountView, toTransactionView } from './account-read-model.js';
+import { type AccountReadModels, toAccountView, toTransactionView } from './account-read-model.js';
 import type { AccountReader } from './account-reader.js';
 import {
   AccountPage,
@@ -20,7 +20,7 @@ import {
 } from './account-views.js';
 
 export type AccountQueryDeps = {
-  model: AccountReadModel;
+  models: AccountReadModels;
   readAccount: AccountReader;
   consistent: ConsistencyGate;
   /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
@@ -44,7 +44,7 @@ const TransactionCursorKey = z.number().int().nonnegative();
 
 export const accountQueryRoutes = (
   app: HttpApp,
-  { model, readAccount, consistent, headers, consistencyTimeoutMs }: AccountQueryDeps,
+  { models, readAccount, consistent, headers, consistencyTimeoutMs }: AccountQueryDeps,
 ) => {
   const notFound = problemResponse('No such account');
   const common = { 304: notModifiedResponse, 400: invalid, 503: unavailable(consistencyTimeoutMs) };
@@ -83,8 +83,8 @@ export const accountQueryRoutes = (
       const { owner, status, limit, cursor } = request.query;
       const scope = JSON.stringify(['accounts', owner ?? null, status ?? null]);
       const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, AccountCursorKey);
-      await consistent(request, reply, [ACCOUNTS_PROJECTION]);
-      const rows = await model.listAccounts({ owner, status, after, limit });
+      const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION]);
+      const rows = await models[fresh ? 'consistent' : 'usual'].listAccounts({ owner, status, after, limit });
       return toPage(rows, limit, toAccountView, (row) => row._id, scope);
     },
   );
@@ -108,7 +108,11 @@ export const accountQueryRoutes = (
       const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, TransactionCursorKey);
       const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION, ACCOUNT_TRANSACTIONS_PROJECTION]);
       if ((await readAccount(id, { fresh })) === undefined) throw accountNotFound(id);
-      const rows = await model.listTransactions({ accountId: id, after, limit });
+      const rows = await models[fresh ? 'consistent' : 'usual'].listTransactions({
+        accountId: id,
+        after,
+        limit,
+      });
       return toPage(rows, limit, toTransactionView, (row) => row.revision, scope);
     },
   );

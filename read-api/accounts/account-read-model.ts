@@ -62,3 +62,6 @@ export const accountReadModel = (readStore: ReadStore) => {
 };
 
 export type AccountReadModel = ReturnType<typeof accountReadModel>;
+
+/** The usual store for plain reads; the consistent one for reads that waited for a position. */
+export type AccountReadModels = { usual: AccountReadModel; consistent: AccountReadModel };

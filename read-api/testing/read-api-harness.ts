@@ -86,7 +86,10 @@ export const transactionDoc = (
 export type Harness = {
   app: HttpApp;
   readApi: ReadApi;
+  /** The store the seeds go to and the projector would write: the primary. */
   readStore: ReadStore;
+  /** With `laggingReplica`: the store plain reads go to, seeded separately to play a lagging replica. */
+  replica: ReadStore;
   cache: Cache;
   /** Every read-store and cache call the read API made. */
   calls: CallLog;
@@ -103,15 +106,19 @@ export const startReadApi = async (
     waitForCheckpoint?: ReadApiDeps['waitForCheckpoint'];
     consistencyTimeoutMs?: number;
     withApp?: (app: HttpApp) => void;
+    /** Plain reads go to a replica of their own; reads that waited for a position, to `readStore`. */
+    laggingReplica?: boolean;
   } = {},
 ): Promise<Harness> => {
   const readStore = createEmbeddedReadStore();
+  const replica = options.laggingReplica ? createEmbeddedReadStore() : readStore;
   const cache = options.cache ?? createLruCache();
   const calls: CallLog = [];
   const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
   options.withApp?.(app);
   const readApi = registerReadApi(app, {
-    readStore: countingReadStore(readStore, calls),
+    readStore: countingReadStore(replica, calls),
+    ...(options.laggingReplica && { consistentReadStore: countingReadStore(readStore, calls) }),
     cache: countingCache(cache, calls),
     logger: app.log,
     ...(options.waitForCheckpoint && { waitForCheckpoint: options.waitForCheckpoint }),
@@ -132,6 +139,7 @@ export const startReadApi = async (
     app,
     readApi,
     readStore,
+    replica,
     cache,
     calls,
     seedAccounts: (docs) => insert(ACCOUNTS, docs),
@@ -157,6 +165,7 @@ export const startReadApi = async (
       await app.close();
       await cache.close();
       await readStore.close();
+      await replica.close();
     },
   };
 };
