@@ -81,6 +81,15 @@ type Row = {
 const COLUMNS = 'position, stream_id, revision, type, data, metadata';
 const PAGE = 500;
 
+// One type: the (type, position) index yields matches in position order. Several: walking that
+// index would sort every later match for each page, so scan in position order instead ('+type').
+const typeClause = (count: number) =>
+  count === 0 ? '0' : count === 1 ? 'type = ?' : `+type IN (${Array(count).fill('?').join(', ')})`;
+
+// instr(...) = 1 is "starts with", case-sensitively, with no LIKE wildcards to escape.
+const prefixClause = (count: number) =>
+  count === 0 ? '0' : `(${Array(count).fill('instr(stream_id, ?) = 1').join(' OR ')})`;
+
 const toRecorded = (row: Row): RecordedEvent => ({
   streamId: row.stream_id,
   revision: row.revision,
@@ -114,10 +123,8 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     let statement = allStatements.get(key);
     if (!statement) {
       const where = ['position > ?'];
-      if (types) where.push(types.length ? `type IN (${types.map(() => '?').join(', ')})` : '0');
-      // instr(...) = 1 is "starts with", case-sensitively, with no LIKE wildcards to escape.
-      if (prefixes)
-        where.push(prefixes.length ? `(${prefixes.map(() => 'instr(stream_id, ?) = 1').join(' OR ')})` : '0');
+      if (types) where.push(typeClause(types.length));
+      if (prefixes) where.push(prefixClause(prefixes.length));
       statement = db.prepare<unknown[], Row>(
         `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`,
       );
