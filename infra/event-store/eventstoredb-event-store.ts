@@ -38,7 +38,8 @@ import { subscribeToAllOf } from './eventstoredb-subscription.js';
  * commit = prepare = its own log position: unique and strictly increasing, also between the events
  * of one multi-event append, which are written one after the other. An append answers with the
  * commit position of its last event. So one number orders everything, and { commit: p, prepare: p }
- * names the event at p again when we hand a position back.
+ * names the event at p again when we hand a position back. (In the server: StorageWriterService
+ * writes one IsCommitted prepare per event; AllReader reports such a prepare at its LogPosition.)
  *
  * System events (a `$` type or stream) are not ours: reads and subscriptions skip them.
  */
