@@ -1,0 +1,107 @@
+import { accountAggregate, accountDecider } from '../../../domain/accounts/account.js';
+import { fold, streamIdFor } from '../../../domain/shared/decider.js';
+import { transferAggregate, transferDecider } from '../../../domain/transfers/transfer.js';
+import type { EventStore, RecordedEvent } from '../../../infra/event-store/event-store.js';
+import { createLogger } from '../../../infra/logger.js';
+import { createCommandHandler } from '../../pipeline/handle-command.js';
+import { createTransferOutcomes } from '../transfer-outcomes.js';
+
+export const silent = createLogger({ level: 'silent' });
+
+/**
+ * Accounts and transfers over a store, written and read through the real pipeline and deciders:
+ * what the transfer tests set up and then check.
+ */
+export const bank = (eventStore: EventStore) => {
+  const handle = createCommandHandler({ eventStore, maxRetries: 20, backoffMs: 1 });
+  const outcomes = createTransferOutcomes({ eventStore, logger: silent, retryMs: 10 });
+  const by = (correlationId: string) => ({ correlationId, causationId: correlationId });
+
+  const accountEvents = (accountId: string) =>
+    eventStore.readStream(streamIdFor(accountAggregate, accountId));
+  const transferEvents = (transferId: string) =>
+    eventStore.readStream(streamIdFor(transferAggregate, transferId));
+
+  return {
+    handle,
+    outcomes,
+
+    async open(accountId: string, balance: number, currency = 'EUR') {
+      await handle(
+        accountAggregate,
+        accountId,
+        { type: 'OpenAccount', accountId, owner: 'T', currency },
+        by('setup'),
+      );
+      if (balance > 0)
+        await handle(
+          accountAggregate,
+          accountId,
+          { type: 'DepositMoney', accountId, amount: balance },
+          by('setup'),
+        );
+    },
+
+    close: (accountId: string) =>
+      handle(accountAggregate, accountId, { type: 'CloseAccount', accountId }, by('setup')),
+
+    request(
+      transferId: string,
+      fromAccountId: string,
+      toAccountId: string,
+      amount: number,
+      { deadline = new Date(Date.now() + 60_000), correlationId = `corr-${transferId}` } = {},
+    ) {
+      const command = {
+        type: 'RequestTransfer' as const,
+        transferId,
+        fromAccountId,
+        toAccountId,
+        amount,
+        deadline: deadline.toISOString(),
+      };
+      return handle(transferAggregate, transferId, command, by(correlationId));
+    },
+
+    async balance(accountId: string): Promise<number | undefined> {
+      const state = fold(
+        accountDecider,
+        (await accountEvents(accountId)).map((e) => accountAggregate.parseEvent(e)),
+      );
+      return state.status === 'none' ? undefined : state.balance;
+    },
+
+    async transfer(transferId: string) {
+      return fold(
+        transferDecider,
+        (await transferEvents(transferId)).map((e) => transferAggregate.parseEvent(e)),
+      );
+    },
+
+    accountEvents,
+    transferEvents,
+
+    /** The account events that carry `reference: transferId`, with the leg named by their key. */
+    async legs(transferId: string, accountIds: readonly string[]) {
+      const all = (await Promise.all(accountIds.map(accountEvents))).flat();
+      return all
+        .filter((e) => (e.data as { reference?: string }).reference === transferId)
+        .map((e: RecordedEvent) => ({
+          accountId: (e.data as { accountId: string }).accountId,
+          type: e.type,
+          amount: (e.data as { amount: number }).amount,
+          leg: e.metadata.idempotencyKey?.split(':').at(-1),
+        }));
+    },
+
+    /** Resolves with the transfer's final state, or throws after `timeoutMs`. */
+    async settled(transferId: string, timeoutMs = 10_000) {
+      const outcome = await outcomes.wait(transferId, { timeoutMs });
+      if (!outcome) throw new Error(`transfer ${transferId} did not settle within ${timeoutMs} ms`);
+      return fold(
+        transferDecider,
+        (await transferEvents(transferId)).map((e) => transferAggregate.parseEvent(e)),
+      );
+    },
+  };
+};

@@ -1,0 +1,265 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventStore } from '../../infra/event-store/event-store.js';
+import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { createCommandHandler } from '../pipeline/handle-command.js';
+import { bank, silent } from './testing/bank.js';
+import { type Faults, severable, withFaults } from './testing/fault-injector.js';
+import { startTransferProcess, type TransferProcess } from './transfer-process.js';
+import { legKey } from './transfer-steps.js';
+
+let store: EventStore;
+let b: ReturnType<typeof bank>;
+const running: TransferProcess[] = [];
+
+const fast = { retryBackoffMs: 2, retryMaxMs: 20, checkpointIntervalMs: 10 };
+
+/** A transfer process over `eventStore` (faulty or severable in some tests), with its own pipeline. */
+const start = (eventStore: EventStore = store, options: { name?: string; now?: () => number } = {}) => {
+  const process = startTransferProcess({
+    eventStore,
+    handle: createCommandHandler({ eventStore, maxRetries: 20, backoffMs: 1 }),
+    logger: silent,
+    config: fast,
+    ...options,
+  });
+  running.push(process);
+  return process;
+};
+
+const soon = (ms: number) => new Date(Date.now() + ms);
+
+beforeEach(async () => {
+  store = createMemoryEventStore();
+  b = bank(store);
+  await b.open('a', 100);
+  await b.open('b', 0);
+});
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop()));
+  b.outcomes.stop();
+});
+
+describe('transfer process', () => {
+  it('withdraws, deposits and completes, each leg referencing the transfer', async () => {
+    start();
+    await b.request('t1', 'a', 'b', 30);
+    expect(await b.settled('t1')).toMatchObject({ status: 'completed', currency: 'EUR' });
+    expect(await b.balance('a')).toBe(70);
+    expect(await b.balance('b')).toBe(30);
+    expect(await b.legs('t1', ['a', 'b'])).toEqual([
+      { accountId: 'a', type: 'MoneyWithdrawn', amount: 30, leg: 'withdraw' },
+      { accountId: 'b', type: 'MoneyDeposited', amount: 30, leg: 'deposit' },
+    ]);
+  });
+
+  it('carries one correlation id through every event, and chains causation event → command → event', async () => {
+    start();
+    await b.request('t1', 'a', 'b', 30, { correlationId: 'http-req-1' });
+    await b.settled('t1');
+    const transfer = await b.transferEvents('t1');
+    const [withdrawn] = (await b.accountEvents('a')).filter((e) => e.type === 'MoneyWithdrawn');
+    const [deposited] = (await b.accountEvents('b')).filter((e) => e.type === 'MoneyDeposited');
+    const chain = [transfer[0], withdrawn, transfer[1], deposited, transfer[2]];
+    expect(chain.map((e) => e?.type)).toEqual([
+      'TransferRequested',
+      'MoneyWithdrawn',
+      'TransferDebited',
+      'MoneyDeposited',
+      'TransferCompleted',
+    ]);
+    for (const event of chain) expect(event?.metadata.correlationId).toBe('http-req-1');
+    expect(transfer[0]?.metadata.causationId).toBe('http-req-1');
+    for (let i = 1; i < chain.length; i++)
+      expect(chain[i]?.metadata.causationId).toBe(chain[i - 1]?.metadata.eventId);
+  });
+
+  it('fails a transfer whose withdrawal is refused, touching no account', async () => {
+    start();
+    await b.request('t1', 'a', 'b', 101);
+    expect(await b.settled('t1')).toMatchObject({ status: 'failed', reason: 'insufficient_funds' });
+    expect(await b.legs('t1', ['a', 'b'])).toEqual([]);
+    expect(await b.balance('a')).toBe(100);
+  });
+
+  it.each([
+    ['a closed target', 'account_closed', async () => void (await b.close('b'))],
+    ['a missing target', 'account_not_found', async () => {}],
+    ['a target in another currency', 'currency_mismatch', async () => b.open('usd', 0, 'USD')],
+  ])('fails a transfer to %s before the source is touched', async (_name, reason, arrange) => {
+    await arrange();
+    const target = reason === 'account_not_found' ? 'nobody' : reason === 'currency_mismatch' ? 'usd' : 'b';
+    start();
+    await b.request('t1', 'a', target, 10);
+    expect(await b.settled('t1')).toMatchObject({ status: 'failed', reason });
+    expect(await b.legs('t1', ['a', target])).toEqual([]);
+  });
+
+  it('fails a transfer from a missing source', async () => {
+    start();
+    await b.request('t1', 'nobody', 'b', 10);
+    expect(await b.settled('t1')).toMatchObject({ status: 'failed', reason: 'account_not_found' });
+  });
+
+  it('refunds the source when the deposit is refused after the withdrawal', async () => {
+    // The target closes between the check before the withdrawal and the deposit.
+    const closing = withFaults(store, {
+      append: (streamId, events) => {
+        if (streamId === 'account-a' && events[0]?.type === 'MoneyWithdrawn') void b.close('b');
+        return undefined;
+      },
+    });
+    start(closing);
+    await b.request('t1', 'a', 'b', 30);
+    expect(await b.settled('t1')).toMatchObject({
+      status: 'failed',
+      reason: 'account_closed',
+      compensated: true,
+    });
+    expect(await b.balance('a')).toBe(100);
+    expect(await b.legs('t1', ['a', 'b'])).toEqual([
+      { accountId: 'a', type: 'MoneyWithdrawn', amount: 30, leg: 'withdraw' },
+      { accountId: 'a', type: 'MoneyDeposited', amount: 30, leg: 'refund' },
+    ]);
+    expect((await b.transferEvents('t1')).map((e) => e.type)).toEqual([
+      'TransferRequested',
+      'TransferDebited',
+      'TransferCompensated',
+      'TransferFailed',
+    ]);
+  });
+
+  describe('deadline', () => {
+    const failing = (streamId: string): Faults => ({
+      append: (target) => (target === streamId ? 'fail' : undefined),
+    });
+
+    it('fails a transfer whose withdrawal never got through', async () => {
+      start(withFaults(store, failing('account-a')));
+      await b.request('t1', 'a', 'b', 30, { deadline: soon(50) });
+      expect(await b.settled('t1')).toMatchObject({ status: 'failed', reason: 'deadline_exceeded' });
+      expect(await b.legs('t1', ['a', 'b'])).toEqual([]);
+      expect(await b.balance('a')).toBe(100);
+    });
+
+    it('refunds a transfer whose deposit never got through', async () => {
+      start(withFaults(store, failing('account-b')));
+      await b.request('t1', 'a', 'b', 30, { deadline: soon(50) });
+      expect(await b.settled('t1')).toMatchObject({
+        status: 'failed',
+        reason: 'deadline_exceeded',
+        compensated: true,
+      });
+      expect(await b.balance('a')).toBe(100);
+      expect(await b.balance('b')).toBe(0);
+    });
+
+    it('completes, not refunds, when the deposit landed but its answer was lost past the deadline', async () => {
+      let clock = Date.now();
+      let lost = false;
+      const faults = withFaults(store, {
+        append: (streamId) => {
+          if (streamId !== 'account-b' || lost) return undefined;
+          lost = true;
+          clock += 3_600_000; // the deadline passes while the answer is lost
+          return 'lose-ack';
+        },
+      });
+      start(faults, { now: () => clock });
+      await b.request('t1', 'a', 'b', 30, { deadline: new Date(clock + 60_000) });
+      expect(await b.settled('t1')).toMatchObject({ status: 'completed', compensated: false });
+      expect(await b.balance('a')).toBe(70);
+      expect(await b.balance('b')).toBe(30);
+      expect(await b.legs('t1', ['a', 'b'])).toHaveLength(2);
+    });
+
+    it('refunds a withdrawal that landed with its answer lost past the deadline', async () => {
+      let clock = Date.now();
+      let lost = false;
+      const faults = withFaults(store, {
+        append: (streamId) => {
+          if (streamId !== 'account-a' || lost) return undefined;
+          lost = true;
+          clock += 3_600_000;
+          return 'lose-ack';
+        },
+      });
+      start(faults, { now: () => clock });
+      await b.request('t1', 'a', 'b', 30, { deadline: new Date(clock + 60_000) });
+      expect(await b.settled('t1')).toMatchObject({
+        status: 'failed',
+        reason: 'deadline_exceeded',
+        compensated: true,
+      });
+      expect(await b.balance('a')).toBe(100);
+      expect(await b.legs('t1', ['a', 'b'])).toEqual([
+        { accountId: 'a', type: 'MoneyWithdrawn', amount: 30, leg: 'withdraw' },
+        { accountId: 'a', type: 'MoneyDeposited', amount: 30, leg: 'refund' },
+      ]);
+    });
+  });
+
+  describe('exactly once', () => {
+    it('moves nothing again when every event is delivered a second time', async () => {
+      start();
+      await b.request('t1', 'a', 'b', 30);
+      await b.request('t2', 'a', 'b', 500);
+      await b.settled('t1');
+      await b.settled('t2');
+      const head = await store.headPosition();
+      // A second process under another name has no checkpoint: it receives every event again.
+      const again = start(store, { name: 'replay' });
+      await expect.poll(() => (again.checkpoint() ?? 0n) >= (head ?? 0n)).toBe(true);
+      await again.stop();
+      const after = (await store.readAll({ after: head })).map((e) => e.streamId);
+      expect(after.every((id) => id.startsWith('checkpoint-'))).toBe(true);
+      expect(await b.balance('a')).toBe(70);
+      expect(await b.balance('b')).toBe(30);
+    });
+
+    it('finishes after a crash between the withdrawal and its record, withdrawing once', async () => {
+      // The withdrawal lands; the process dies before it can record the debit.
+      const crashing = severable(
+        withFaults(store, {
+          append: (streamId) => {
+            if (streamId === 'account-a') crashing.sever();
+            return undefined;
+          },
+        }),
+      );
+      const first = start(crashing.store);
+      await b.request('t1', 'a', 'b', 30);
+      await first.started;
+      await expect.poll(async () => (await b.legs('t1', ['a'])).length).toBe(1);
+      await first.stop();
+      expect((await b.transfer('t1')).status).toBe('requested');
+
+      start();
+      expect(await b.settled('t1')).toMatchObject({ status: 'completed' });
+      expect(await b.legs('t1', ['a', 'b'])).toEqual([
+        { accountId: 'a', type: 'MoneyWithdrawn', amount: 30, leg: 'withdraw' },
+        { accountId: 'b', type: 'MoneyDeposited', amount: 30, leg: 'deposit' },
+      ]);
+    });
+
+    it('resumes from its saved checkpoint after a restart', async () => {
+      const first = start();
+      await b.request('t1', 'a', 'b', 30);
+      await b.settled('t1');
+      const [completed] = (await b.transferEvents('t1')).slice(-1);
+      await expect.poll(() => first.checkpoint()).toBe(completed?.position);
+      await first.stop();
+
+      const second = start();
+      await second.started;
+      expect(second.checkpoint()).toBe(completed?.position);
+      await b.request('t2', 'a', 'b', 20);
+      expect(await b.settled('t2')).toMatchObject({ status: 'completed' });
+      expect(await b.balance('b')).toBe(50);
+    });
+  });
+
+  it('names each leg with a key made of the transfer and the step', () => {
+    expect(legKey('t1', 'withdraw')).toBe('transfer:t1:withdraw');
+  });
+});
