@@ -47,6 +47,7 @@ export const accountQueryRoutes = (
   { models, readAccount, consistent, headers, consistencyTimeoutMs }: AccountQueryDeps,
 ) => {
   const notFound = problemResponse('No such account');
+  const modelFor = (fresh: boolean) => (fresh ? models.consistent : models.usual);
   const common = { 304: notModifiedResponse, 400: invalid, 503: unavailable(consistencyTimeoutMs) };
   app.get(
     '/accounts/:id',
@@ -84,7 +85,7 @@ export const accountQueryRoutes = (
       const scope = JSON.stringify(['accounts', owner ?? null, status ?? null]);
       const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, AccountCursorKey);
       const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION]);
-      const rows = await models[fresh ? 'consistent' : 'usual'].listAccounts({ owner, status, after, limit });
+      const rows = await modelFor(fresh).listAccounts({ owner, status, after, limit });
       return toPage(rows, limit, toAccountView, (row) => row._id, scope);
     },
   );
@@ -108,7 +109,7 @@ export const accountQueryRoutes = (
       const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, TransactionCursorKey);
       const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION, ACCOUNT_TRANSACTIONS_PROJECTION]);
       if ((await readAccount(id, { fresh })) === undefined) throw accountNotFound(id);
-      const rows = await models[fresh ? 'consistent' : 'usual'].listTransactions({
+      const rows = await modelFor(fresh).listTransactions({
         accountId: id,
         after,
         limit,
