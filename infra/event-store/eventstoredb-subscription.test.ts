@@ -179,6 +179,18 @@ describe('EventStoreDB subscription, against a scripted server', () => {
     }
   });
 
+  it('once live, reports a checkpoint at the last event whenever it has nothing more to read', async () => {
+    const script = [...events(100), { caughtUp: true } as const, ...events(200, 300)];
+    const result = await subscribe([script], {}, { count: 3, checkpoint: 300n });
+    expect(result.log).toEqual([
+      ['event', 100n],
+      ['checkpoint', 100n],
+      ...(result.log.slice(2, -2) as Array<[string, Position]>),
+      ['event', 300n],
+      ['checkpoint', 300n],
+    ]);
+  });
+
   it('resubscribes after a transient failure from the last position delivered, dropping repeats', async () => {
     const first = [...events(100, 200, 300), { error: new UnavailableError() }];
     const second = [...events(300, 400), { caughtUp: true } as const];

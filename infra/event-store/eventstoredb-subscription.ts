@@ -107,6 +107,7 @@ async function* openSubscription(
     onAbort = () => resolve('aborted');
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+  let live = false;
   try {
     while (!signal?.aborted) {
       const next = iterator.next();
@@ -116,7 +117,15 @@ async function* openSubscription(
         return;
       }
       if (outcome.done) throw new SubscriptionEndedError('EventStoreDB ended the subscription');
-      yield outcome.value as Item;
+      const item = outcome.value as Item;
+      yield item;
+      if ('checkpoint' in item) {
+        live ||= item.checkpoint === CAUGHT_UP;
+      } else if (live && subscription.readableLength === 0) {
+        // Live, and nothing more has arrived: as far as we can tell we are at the head again, so
+        // a filtered consumer gets its checkpoint after each burst, not only every search window.
+        yield { checkpoint: CAUGHT_UP };
+      }
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
