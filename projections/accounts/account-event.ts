@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { AccountEvent, accountAggregate } from '../../domain/accounts/account.js';
 import { streamIdFor } from '../../domain/shared/decider.js';
 import type { RecordedEvent } from '../../infra/event-store/event-store.js';
@@ -9,7 +10,9 @@ import { occurredAt } from '../engine/event-time.js';
  * stream would corrupt them. Anything that does not check out throws, and the event is parked.
  */
 export const readAccountEvent = (recorded: RecordedEvent): { event: AccountEvent; at: string } => {
-  const event = AccountEvent.parse(recorded);
+  const parsed = AccountEvent.safeParse(recorded);
+  if (!parsed.success) throw new Error(`invalid ${recorded.type}: ${z.prettifyError(parsed.error)}`);
+  const event = parsed.data;
   const expected = streamIdFor(accountAggregate, event.data.accountId);
   if (recorded.streamId !== expected)
     throw new Error(
