@@ -10,6 +10,8 @@ const OccurredAt = z.iso.datetime({ offset: true });
 export const occurredAt = (event: RecordedEvent): string => {
   const parsed = OccurredAt.safeParse(event.metadata.occurredAt);
   if (!parsed.success)
-    throw new Error(`${event.type} at ${event.position} has no valid occurredAt: ${z.prettifyError(parsed.error)}`);
+    throw new Error(
+      `${event.type} at ${event.position} has no valid occurredAt: ${z.prettifyError(parsed.error)}`,
+    );
   return parsed.data;
 };
