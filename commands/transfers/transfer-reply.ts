@@ -1,0 +1,31 @@
+import { fold } from '../../domain/shared/decider.js';
+import { transferAggregate } from '../../domain/transfers/transfer.js';
+import type { RecordedEvent } from '../../infra/event-store/event-store.js';
+import type { TransferView } from '../../read-api/transfers/transfer-views.js';
+
+/**
+ * A transfer as the API shows it, folded from its own stream: what a request that waited for the
+ * outcome answers with, without waiting for the read model as well. Undefined for an empty stream.
+ */
+export const transferViewOf = (events: readonly RecordedEvent[]): TransferView | undefined => {
+  const first = events[0];
+  const last = events.at(-1);
+  if (!first || !last) return undefined;
+  const state = fold(
+    transferAggregate.decider,
+    events.map((e) => transferAggregate.parseEvent(e)),
+  );
+  if (state.status === 'none') return undefined;
+  const { transferId, fromAccountId, toAccountId, amount, reason } = state;
+  const status = state.status === 'completed' || state.status === 'failed' ? state.status : 'pending';
+  return {
+    transferId,
+    fromAccountId,
+    toAccountId,
+    amount,
+    status,
+    ...(reason !== undefined && { reason }),
+    createdAt: first.metadata.occurredAt,
+    updatedAt: last.metadata.occurredAt,
+  };
+};

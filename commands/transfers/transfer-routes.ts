@@ -1,0 +1,156 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { AccountId } from '../../domain/accounts/account.js';
+import { Amount } from '../../domain/shared/money.js';
+import { RequestTransfer, TransferId, transferAggregate } from '../../domain/transfers/transfer.js';
+import { type EventStore, positionToJson } from '../../infra/event-store/event-store.js';
+import type { HttpApp } from '../../infra/http/create-http-app.js';
+import { ProblemDetails } from '../../infra/http/problem-details.js';
+import { TransferView } from '../../read-api/transfers/transfer-views.js';
+import { type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { preferredWait } from './prefer-wait.js';
+import type { TransferOutcomes } from './transfer-outcomes.js';
+import { transferStreamId } from './transfer-process.js';
+import { transferViewOf } from './transfer-reply.js';
+
+export type TransferRoutesConfig = {
+  /** How long the transfer process keeps trying before it fails a transfer (TRANSFER_DEADLINE_MS). */
+  deadlineMs: number;
+  /** The most seconds a `Prefer: wait` is honoured for (TRANSFER_WAIT_MAX_SECONDS). */
+  waitMaxSeconds: number;
+};
+
+/** The defaults of the same variables in infra/config.ts. */
+export const defaultTransferRoutesConfig: TransferRoutesConfig = { deadlineMs: 60_000, waitMaxSeconds: 30 };
+
+export type TransferRoutesDeps = {
+  run: HttpCommandRunner;
+  outcomes: TransferOutcomes;
+  eventStore: EventStore;
+  config: TransferRoutesConfig;
+  now?: () => number;
+};
+
+export const TransferBody = z.strictObject({
+  fromAccountId: AccountId,
+  toAccountId: AccountId,
+  amount: Amount,
+  transferId: TransferId.optional().describe(
+    'Chosen by the client, or derived from the Idempotency-Key, or random',
+  ),
+});
+
+const position = z
+  .string()
+  .describe('Global position of the event; send it back as x-min-position to read your write');
+
+export const TransferAccepted = z
+  .object({ transferId: TransferId, status: z.literal('pending'), position })
+  .meta({ id: 'TransferAccepted' });
+
+export const TransferSettled = TransferView.extend({
+  position: position.describe('Global position of the event that settled the transfer (x-min-position)'),
+}).meta({ id: 'TransferSettled' });
+
+const headers = (waitMaxSeconds: number) =>
+  z.looseObject({
+    'idempotency-key': z
+      .string()
+      .optional()
+      .describe('Makes the request safe to retry: a repeat starts no second transfer'),
+    'x-correlation-id': z
+      .string()
+      .optional()
+      .describe('Carried into every event, command and log line of the transfer; generated if absent'),
+    prefer: z
+      .string()
+      .optional()
+      .describe(
+        `wait=N: answer 200 with the outcome once the transfer completes or fails, waiting at most N seconds ` +
+          `(capped at TRANSFER_WAIT_MAX_SECONDS, here ${waitMaxSeconds}); 202 if it is still pending then. ` +
+          'A Prefer without a well-formed wait is ignored (RFC 7240).',
+      ),
+  });
+
+const newTransferId = (idempotencyKey: string | undefined) =>
+  idempotencyKey === undefined
+    ? randomUUID()
+    : `tr-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
+
+export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) => {
+  const { run, outcomes, eventStore, config } = deps;
+  const now = deps.now ?? Date.now;
+
+  app.post(
+    '/transfers',
+    {
+      schema: {
+        tags: ['transfers: commands'],
+        summary: 'Transfer money between two accounts',
+        description:
+          'Accepted at once (202) and carried out asynchronously: withdraw from the source, deposit to the ' +
+          'target; a deposit that fails is refunded to the source. Poll GET /transfers/{id}, or send ' +
+          '`Prefer: wait=N` to get the outcome in the response.',
+        headers: headers(config.waitMaxSeconds),
+        body: TransferBody,
+        response: {
+          200: TransferSettled,
+          202: TransferAccepted,
+          400: ProblemDetails,
+          404: ProblemDetails,
+          409: ProblemDetails,
+          413: ProblemDetails,
+          415: ProblemDetails,
+          422: ProblemDetails,
+        },
+      },
+    },
+    async (request, reply) => {
+      const idempotencyKey = idempotencyKeyOf(request);
+      const { fromAccountId, toAccountId, amount } = request.body;
+      const transferId = request.body.transferId ?? newTransferId(idempotencyKey);
+      const command = RequestTransfer.parse({
+        type: 'RequestTransfer',
+        transferId,
+        fromAccountId,
+        toAccountId,
+        amount,
+        deadline: new Date(now() + config.deadlineMs).toISOString(),
+      });
+      const accepted = await run(request, reply, {
+        aggregate: transferAggregate,
+        id: transferId,
+        command,
+        status: 202,
+        body: (result) => ({
+          transferId,
+          status: 'pending' as const,
+          position: positionToJson(result.position),
+        }),
+        idempotencyKey,
+        // The deadline comes from the clock: a retry is the same request without it.
+        sameRequest: [transferId, { fromAccountId, toAccountId, amount }],
+      });
+      reply.header('location', `/transfers/${transferId}`);
+
+      const seconds = preferredWait(request.headers.prefer, config.waitMaxSeconds);
+      if (seconds === undefined) return accepted;
+      reply.header('preference-applied', `wait=${seconds}`);
+      // A client that hangs up stops the wait: nobody is left to answer.
+      const hangUp = new AbortController();
+      const abort = () => hangUp.abort();
+      reply.raw.once('close', abort);
+      let outcome: Awaited<ReturnType<TransferOutcomes['wait']>>;
+      try {
+        outcome = await outcomes.wait(transferId, { timeoutMs: seconds * 1000, signal: hangUp.signal });
+      } finally {
+        reply.raw.off('close', abort);
+      }
+      if (!outcome) return accepted;
+      const view = transferViewOf(await eventStore.readStream(transferStreamId(transferId)));
+      if (!view) return accepted;
+      reply.code(200);
+      return { ...view, position: positionToJson(outcome.position) };
+    },
+  );
+};

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { AccountId } from '../../domain/accounts/account.js';
+import { TransferFailureReason, TransferId } from '../../domain/transfers/transfer.js';
+
+// What the API answers about a transfer, from the read model (GET) or from the transfer's own
+// stream (POST with Prefer: wait): one shape, defined here.
+export const TransferStatus = z
+  .enum(['pending', 'completed', 'failed'])
+  .describe('pending until the money has moved (completed) or the transfer has given up (failed)');
+
+export const TransferView = z
+  .object({
+    transferId: TransferId,
+    fromAccountId: AccountId,
+    toAccountId: AccountId,
+    amount: z.number().int().positive().describe('In minor units (cents, pence…)'),
+    status: TransferStatus,
+    reason: TransferFailureReason.optional().describe(
+      'Why it failed. A failed transfer has given back whatever it took from the source.',
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Transfer' });
+export type TransferView = z.infer<typeof TransferView>;
+
+export const TransferParams = z.strictObject({ id: TransferId });
