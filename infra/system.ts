@@ -14,18 +14,30 @@ import { createReadStore } from './read-store/create-read-store.js';
  */
 export const startSystem = async (config: Config, logger: Logger) => {
   const eventStore = createEventStore(config);
+  // Queries read from replicas (MONGO_READ_PREFERENCE). Projectors, and reads that must see a
+  // given position, use a primary-reading store: a secondary may lag the checkpoint it reports.
   const readStore = await createReadStore(config);
+  const primaryReadStore = config.MONGO_URL
+    ? await createReadStore({ ...config, MONGO_READ_PREFERENCE: 'primary' })
+    : readStore;
   const cache = createCache(config, {
     onConnectionError: (error) =>
       logger.warn({ err: error }, 'cache connection error; reads fall back to the read model'),
   });
 
-  const projections = startProjections({ eventStore, readStore, cache, logger, config });
+  const projections = startProjections({
+    eventStore,
+    readStore: primaryReadStore,
+    cache,
+    logger,
+    config,
+  });
 
   const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT_BYTES });
   registerCommandApi(app, { eventStore, maxRetries: config.COMMAND_MAX_RETRIES });
   registerReadApi(app, {
     readStore,
+    consistentReadStore: primaryReadStore,
     cache,
     logger,
     waitForCheckpoint: projections.waitForCheckpoint,
@@ -44,7 +56,12 @@ export const startSystem = async (config: Config, logger: Logger) => {
     async stop() {
       await app.close();
       await projections.stop();
-      await Promise.allSettled([eventStore.close(), readStore.close(), cache.close()]);
+      await Promise.allSettled([
+        eventStore.close(),
+        readStore.close(),
+        primaryReadStore.close(),
+        cache.close(),
+      ]);
     },
   };
 };

@@ -147,7 +147,9 @@ export const createHttpApp = (options: { logger: Logger; bodyLimit: number }): H
 
   app.setErrorHandler((error, request, reply) => {
     const { problem, headers } = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A problem we chose to answer with (a 503 on a consistency timeout, say) is not a failure.
+    if (problem.status >= 500 && !(error instanceof HttpProblem))
+      request.log.error({ err: error }, 'request failed');
     else request.log.info({ problemType: problem.type, detail: problem.detail }, 'request rejected');
     return reply
       .code(problem.status)
