@@ -1,0 +1,132 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ProjectionStats } from '../../projections/engine/projector.js';
+import type { ReadStats } from '../../read-api/read-stats.js';
+
+/**
+ * Series read from counters the components already keep, at scrape time: nothing is threaded
+ * through the layers, and a scrape costs what reading the stats costs.
+ */
+
+/** Concurrent callers share one call in flight: a scrape reads the stats once for all its series. */
+const singleFlight = <T>(read: () => Promise<T>) => {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    inFlight ??= read().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+};
+
+/** The read API's cache and consistency counters (read-api/read-stats.ts). */
+export const registerReadApiMetrics = (registry: Registry, stats: () => ReadStats) => {
+  new Counter({
+    name: 'eventfold_read_cache_total',
+    help: 'Read API cache lookups and write-backs: hit, miss, fill, error (failed or timed out), invalid',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      const s = stats();
+      this.reset();
+      this.inc({ result: 'hit' }, s.cacheHits);
+      this.inc({ result: 'miss' }, s.cacheMisses);
+      this.inc({ result: 'fill' }, s.cacheFills);
+      this.inc({ result: 'error' }, s.cacheErrors);
+      this.inc({ result: 'invalid' }, s.cacheInvalid);
+    },
+  });
+  new Counter({
+    name: 'eventfold_read_consistency_waits_total',
+    help: 'Reads that waited for x-min-position, by how the wait ended: reached, timeout (503), aborted',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      const s = stats();
+      this.reset();
+      this.inc({ result: 'reached' }, s.consistencyWaits - s.consistencyTimeouts - s.consistencyAborts);
+      this.inc({ result: 'timeout' }, s.consistencyTimeouts);
+      this.inc({ result: 'aborted' }, s.consistencyAborts);
+    },
+  });
+};
+
+type NumericKey = {
+  [K in keyof ProjectionStats]: ProjectionStats[K] extends number ? K : never;
+}[keyof ProjectionStats];
+
+/** One series per projection for each counter the projector keeps (projector-counters.ts). */
+const PROJECTOR_COUNTERS: readonly [name: string, help: string, key: NumericKey][] = [
+  [
+    'eventfold_projection_events_total',
+    'Events projected by this process (parked ones included)',
+    'eventsProjected',
+  ],
+  ['eventfold_projection_batches_total', 'Batches written by this process', 'batches'],
+  ['eventfold_projection_parked_total', 'Events parked by this process', 'parked'],
+  [
+    'eventfold_projection_duplicates_skipped_total',
+    'Writes skipped because the read model already reflected the event (replays)',
+    'duplicatesSkipped',
+  ],
+  ['eventfold_projection_retries_total', 'Handler calls and batch writes tried again', 'retries'],
+  [
+    'eventfold_projection_cache_refresh_failures_total',
+    'After-flush cache refreshes that failed or timed out (the projection went on)',
+    'afterFlushFailures',
+  ],
+  [
+    'eventfold_projection_restarts_total',
+    'Times a projection restarted from its checkpoint after an error',
+    'restarts',
+  ],
+];
+
+/** Each projection's lag, rate, lease, parked events and counters, from the projector's stats(). */
+export const registerProjectionMetrics = (registry: Registry, stats: () => Promise<ProjectionStats[]>) => {
+  const read = singleFlight(stats);
+  const gauge = (name: string, help: string, value: (s: ProjectionStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['projection'] as const,
+      registers: [registry],
+      async collect() {
+        const all = await read();
+        this.reset();
+        for (const s of all) this.set({ projection: s.projection }, value(s));
+      },
+    });
+
+  gauge(
+    'eventfold_projection_lag_events',
+    'Events in $all after the stored checkpoint (counted up to a limit, 1000 by default)',
+    (s) => s.lag.events,
+  );
+  gauge(
+    'eventfold_projection_events_per_second',
+    'Events projected per second by this process over the last ten seconds',
+    (s) => s.eventsPerSecond,
+  );
+  gauge(
+    'eventfold_projection_leading',
+    '1 while this process holds the projection lease and projects; 0 while it stands by',
+    (s) => (s.leading ? 1 : 0),
+  );
+  gauge(
+    'eventfold_projection_parked_events',
+    'Parked events of the projection waiting for a fix and a replay (all instances)',
+    (s) => s.parkedWaiting,
+  );
+  for (const [name, help, key] of PROJECTOR_COUNTERS)
+    new Counter({
+      name,
+      help,
+      labelNames: ['projection'] as const,
+      registers: [registry],
+      async collect() {
+        const all = await read();
+        this.reset();
+        for (const s of all) this.inc({ projection: s.projection }, s[key]);
+      },
+    });
+};
