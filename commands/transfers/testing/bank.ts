@@ -1,6 +1,11 @@
 import { accountAggregate, accountDecider } from '../../../domain/accounts/account.js';
 import { fold, streamIdFor } from '../../../domain/shared/decider.js';
-import { transferAggregate, transferDecider } from '../../../domain/transfers/transfer.js';
+import {
+  isSettled,
+  type SettledTransfer,
+  transferAggregate,
+  transferDecider,
+} from '../../../domain/transfers/transfer.js';
 import type { EventStore, RecordedEvent } from '../../../infra/event-store/event-store.js';
 import { createLogger } from '../../../infra/logger.js';
 import { createCommandHandler } from '../../pipeline/handle-command.js';
@@ -95,13 +100,15 @@ export const bank = (eventStore: EventStore) => {
     },
 
     /** Resolves with the transfer's final state, or throws after `timeoutMs`. */
-    async settled(transferId: string, timeoutMs = 10_000) {
+    async settled(transferId: string, timeoutMs = 10_000): Promise<SettledTransfer> {
       const outcome = await outcomes.wait(transferId, { timeoutMs });
-      if (!outcome) throw new Error(`transfer ${transferId} did not settle within ${timeoutMs} ms`);
-      return fold(
+      const state = fold(
         transferDecider,
         (await transferEvents(transferId)).map((e) => transferAggregate.parseEvent(e)),
       );
+      if (!outcome || !isSettled(state))
+        throw new Error(`transfer ${transferId} did not settle within ${timeoutMs} ms`);
+      return state;
     },
   };
 };
