@@ -1,39 +1,44 @@
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { shutdownOnSignals } from './lifecycle/shutdown-on-signals.js';
 import { createLogger } from './logger.js';
-import { startSystem } from './system.js';
+import type { Tracing } from './tracing/tracing.js';
 
-/** `npm start`: the whole system in one process, configured from the environment. */
-const main = async () => {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
-  const logger = createLogger({ level: config.LOG_LEVEL });
-  const system = await startSystem(config, logger);
+/**
+ * `npm start` (or `node dist/infra/main.js`): the roles ROLES names, in one process, configured
+ * from the environment. SIGTERM or SIGINT stops it gracefully; a second signal, or
+ * SHUTDOWN_TIMEOUT_MS, ends it at once.
+ */
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+const logger = createLogger({ level: config.LOG_LEVEL });
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    // A second signal means "now": the operator has given up waiting for a clean stop.
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without waiting');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    system.stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
-};
+// Tracing first, and only when asked for: the SDK is not even loaded otherwise, and its HTTP and
+// Fastify instrumentation must be in place before the system creates its server.
+let tracing: Tracing | undefined;
+if (config.OTEL_EXPORTER_OTLP_ENDPOINT) {
+  const { startTracing } = await import('./tracing/start-tracing.js');
+  tracing = startTracing({ serviceName: config.OTEL_SERVICE_NAME, roles: config.ROLES });
+}
 
-await main();
+const { startSystem } = await import('./system.js');
+try {
+  const system = await startSystem(config, logger, { tracing });
+  shutdownOnSignals({
+    stop: async () => {
+      await system.stop();
+      await tracing?.shutdown();
+    },
+    logger,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+} catch (error) {
+  logger.fatal({ err: error }, 'could not start');
+  await tracing?.shutdown();
+  process.exit(1);
+}

@@ -1,67 +1,204 @@
 import { registerCommandApi } from '../commands/command-api.js';
+import { createCommandHandler } from '../commands/pipeline/handle-command.js';
+import { type CommandInstrumentation, instrumentCommands } from '../commands/pipeline/instrument-commands.js';
+import { startTransferProcess } from '../commands/transfers/transfer-process.js';
+import { appProjections } from '../projections/app-projections.js';
+import { checkpointStore } from '../projections/engine/checkpoint-store.js';
 import { startProjections } from '../projections/start-projections.js';
+import { registerApiDocs } from '../read-api/http/api-docs.js';
 import { registerReadApi } from '../read-api/read-api.js';
 import { createCache } from './cache/create-cache.js';
-import type { Config } from './config.js';
+import type { Config, Role } from './config.js';
 import { createEventStore } from './event-store/create-event-store.js';
-import { createHttpApp } from './http/create-http-app.js';
+import { cacheCheck, eventStoreCheck, readStoreCheck } from './health/dependency-checks.js';
+import { registerHealthRoutes } from './health/health-routes.js';
+import { projectionLagCheck } from './health/projection-lag-check.js';
+import { createReadiness, type HealthCheck, type Readiness } from './health/readiness.js';
+import { createHttpApp, type HttpApp } from './http/create-http-app.js';
 import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { registerProjectionMetrics, registerReadApiMetrics } from './metrics/scrape-collectors.js';
 import { createReadStore } from './read-store/create-read-store.js';
+import type { Tracing } from './tracing/tracing.js';
+
+export type SystemOptions = {
+  /** Given when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT); started by the caller, before this. */
+  tracing?: Tracing;
+  /** Default: a registry of the system's own. */
+  metrics?: Metrics;
+};
+
+export type System = {
+  app: HttpApp;
+  roles: readonly Role[];
+  /** Where the server listens, e.g. http://127.0.0.1:3000 (with PORT=0, the port it was given). */
+  url: string;
+  readiness: Readiness;
+  metrics: Metrics;
+  /**
+   * Not ready at once, then: stop accepting requests and finish those in flight; stop the process
+   * manager and the projectors (each writes its pending batch and checkpoint); close the clients.
+   */
+  stop(): Promise<void>;
+};
 
 /**
  * The composition root: the one place that picks adapters from configuration and hands them to
  * the layers. Everything below it receives its dependencies as arguments.
+ *
+ * ROLES picks what this process runs; each role opens only the clients it needs:
+ * - write: the command API. It needs the event store only.
+ * - read: the read API, stateless, so it scales out to any number of replicas. With no projector
+ *   in the process it waits for positions by polling the checkpoints, which works across processes.
+ * - projector: the projections and the transfer process manager. The process manager runs here
+ *   rather than with `write` because it is a subscriber, like a projector: it follows the log from a
+ *   checkpoint and needs no HTTP traffic, so write replicas scale with requests while exactly one
+ *   process follows the log. Each projection runs in one process at a time, whoever holds its
+ *   lease; other projector replicas stand by and take over when it stops or dies.
+ * Every role serves /health/live, /health/ready and /metrics.
  */
-export const startSystem = async (config: Config, logger: Logger) => {
-  const eventStore = createEventStore(config);
+export const startSystem = async (
+  config: Config,
+  logger: Logger,
+  { tracing, metrics = createMetrics() }: SystemOptions = {},
+): Promise<System> => {
+  const roles = config.ROLES;
+  const writes = roles.includes('write');
+  const reads = roles.includes('read');
+  const projects = roles.includes('projector');
+  const measuresLag = reads && config.READY_MAX_LAG > 0;
+
+  if ((reads || projects) && !(reads && projects) && !config.MONGO_URL)
+    logger.warn(
+      { roles },
+      'the embedded read store lives in this process: a read API without a projector here (or a projector without a read API) shares no read models with other processes; set MONGO_URL to split roles',
+    );
+
+  // Every append, from any role, is counted.
+  const eventStore =
+    writes || projects || measuresLag ? metrics.countAppends(createEventStore(config)) : undefined;
+  const readStore = reads || projects ? await createReadStore(config) : undefined;
   // Queries read from replicas (MONGO_READ_PREFERENCE). Projectors, and reads that must see a
   // given position, use a primary-reading store: a secondary may lag the checkpoint it reports.
-  const readStore = await createReadStore(config);
-  const primaryReadStore = config.MONGO_URL
-    ? await createReadStore({ ...config, MONGO_READ_PREFERENCE: 'primary' })
-    : readStore;
-  const cache = createCache(config, {
-    onConnectionError: (error) =>
-      logger.warn({ err: error }, 'cache connection error; reads fall back to the read model'),
-  });
+  const primaryReadStore =
+    readStore && config.MONGO_URL
+      ? await createReadStore({ ...config, MONGO_READ_PREFERENCE: 'primary' })
+      : readStore;
+  const cache =
+    reads || projects
+      ? createCache(config, {
+          onConnectionError: (error) =>
+            logger.warn({ err: error }, 'cache connection error; reads fall back to the read model'),
+        })
+      : undefined;
 
-  const projections = startProjections({
-    eventStore,
-    readStore: primaryReadStore,
-    cache,
-    logger,
-    config,
-  });
+  const instrumentation: CommandInstrumentation = {
+    onOutcome: metrics.countCommand,
+    ...(tracing && { traceparent: tracing.traceparent }),
+  };
+
+  const projections =
+    projects && eventStore && primaryReadStore && cache
+      ? startProjections({
+          eventStore,
+          readStore: primaryReadStore,
+          cache,
+          logger,
+          config,
+          projections: appProjections({ cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } }).map(
+            (projection) => tracing?.traceProjection(projection) ?? projection,
+          ),
+        })
+      : undefined;
+  const transferProcess =
+    projects && eventStore
+      ? startTransferProcess({
+          eventStore,
+          handle: instrumentCommands(
+            createCommandHandler({ eventStore, maxRetries: config.COMMAND_MAX_RETRIES }),
+            instrumentation,
+          ),
+          logger,
+          config: { concurrency: config.TRANSFER_PROCESS_CONCURRENCY },
+        })
+      : undefined;
 
   const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT_BYTES });
-  registerCommandApi(app, { eventStore, maxRetries: config.COMMAND_MAX_RETRIES });
-  registerReadApi(app, {
-    readStore,
-    consistentReadStore: primaryReadStore,
-    cache,
-    logger,
-    waitForCheckpoint: projections.waitForCheckpoint,
-    config: {
-      consistencyTimeoutMs: config.READ_CONSISTENCY_TIMEOUT_MS,
-      cacheTtlSeconds: config.CACHE_TTL_SECONDS,
-      cacheTimeoutMs: config.READ_CACHE_TIMEOUT_MS,
-    },
-  });
-  await app.listen({ port: config.PORT, host: config.HOST });
+  metrics.registerRoutes(app);
+  if (writes && eventStore)
+    registerCommandApi(app, {
+      eventStore,
+      maxRetries: config.COMMAND_MAX_RETRIES,
+      instrumentation,
+      transfers: {
+        deadlineMs: config.TRANSFER_DEADLINE_MS,
+        waitMaxSeconds: config.TRANSFER_WAIT_MAX_SECONDS,
+      },
+    });
+  if (reads && readStore && cache) {
+    const readApi = registerReadApi(app, {
+      readStore,
+      ...(primaryReadStore && { consistentReadStore: primaryReadStore }),
+      cache,
+      logger,
+      ...(projections && { waitForCheckpoint: projections.waitForCheckpoint }),
+      config: {
+        consistencyTimeoutMs: config.READ_CONSISTENCY_TIMEOUT_MS,
+        cacheTtlSeconds: config.CACHE_TTL_SECONDS,
+        cacheTimeoutMs: config.READ_CACHE_TIMEOUT_MS,
+      },
+    });
+    registerReadApiMetrics(metrics.registry, readApi.stats);
+  } else if (writes) {
+    // The read API serves the docs of every route; a write-only process serves its own.
+    registerApiDocs(app);
+  }
+  if (projections) registerProjectionMetrics(metrics.registry, projections.stats);
+
+  const checks: HealthCheck[] = [];
+  if (eventStore && (writes || projects)) checks.push(eventStoreCheck(eventStore));
+  if (readStore) checks.push(readStoreCheck(reads ? readStore : (primaryReadStore ?? readStore)));
+  if (cache) checks.push(cacheCheck(cache));
+  if (measuresLag && eventStore && primaryReadStore)
+    checks.push(
+      projectionLagCheck({
+        eventStore,
+        readCheckpoint: checkpointStore(primaryReadStore).read,
+        projections: appProjections().map((projection) => projection.name),
+        maxLag: config.READY_MAX_LAG,
+      }),
+    );
+  const readiness = createReadiness({ checks, timeoutMs: config.READY_CHECK_TIMEOUT_MS });
+  registerHealthRoutes(app, readiness);
+
+  const url = await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info({ roles, url }, 'eventfold started');
+
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    readiness.drain();
+    await app.close();
+    await Promise.all([transferProcess?.stop(), projections?.stop()]);
+    const clients = [
+      eventStore,
+      readStore,
+      primaryReadStore === readStore ? undefined : primaryReadStore,
+      cache,
+    ];
+    const closed = await Promise.allSettled(clients.map((client) => client?.close()));
+    for (const result of closed)
+      if (result.status === 'rejected') logger.warn({ err: result.reason }, 'a client did not close cleanly');
+  };
 
   return {
     app,
-    projections,
-    /** Stops accepting requests, lets in-flight ones finish, flushes the projectors, then closes the stores. */
-    async stop() {
-      await app.close();
-      await projections.stop();
-      await Promise.allSettled([
-        eventStore.close(),
-        readStore.close(),
-        primaryReadStore.close(),
-        cache.close(),
-      ]);
+    roles,
+    url,
+    readiness,
+    metrics,
+    stop: () => {
+      stopped ??= stop();
+      return stopped;
     },
   };
 };

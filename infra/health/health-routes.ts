@@ -7,9 +7,9 @@ import type { Readiness } from './readiness.js';
  * Hidden from the API docs: they are for orchestrators, not API clients.
  */
 export const registerHealthRoutes = (app: HttpApp, readiness: Readiness) => {
-  app.get('/health/live', { schema: { hide: true } }, async () => ({ status: 'up' }));
+  app.get('/health/live', { schema: { hide: true }, logLevel: 'warn' }, async () => ({ status: 'up' }));
 
-  app.get('/health/ready', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/health/ready', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
     const report = await readiness.check();
     reply.code(report.ready ? 200 : 503).header('cache-control', 'no-store');
     return report;

@@ -63,7 +63,7 @@ export const createMetrics = ({ defaultMetrics = true }: { defaultMetrics?: bool
           reply.elapsedTime / 1000,
         );
       });
-      app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
         reply.type(registry.contentType).header('cache-control', 'no-store');
         return registry.metrics();
       });
