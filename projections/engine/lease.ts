@@ -127,7 +127,9 @@ export type HoldLeaseOptions = {
 /**
  * Waits until the lease is ours, then keeps renewing it every third of the TTL. A renewal that
  * fails, or that cannot be made before the TTL runs out, loses the lease: `lost` aborts and the
- * projector stops applying.
+ * projector stops applying. One edge remains, as with any lease: a batch already on its way when
+ * the lease runs out may land after the next holder read the checkpoint, which then applies those
+ * events again. Guarded writes make that a no-op.
  */
 export const holdLease = async ({
   leases,
