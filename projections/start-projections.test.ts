@@ -63,7 +63,9 @@ describe('startProjections', () => {
     expect(await cache.set('account:a', '{"stale":true}', { version: 1, ttlSeconds: 60 })).toBe(false);
 
     const stats = await projections.stats();
-    expect(stats.map((s) => s.projection)).toEqual(['accounts', 'account-transactions']);
+    expect(stats.map((s) => s.projection)).toEqual(
+      expect.arrayContaining(['accounts', 'account-transactions']),
+    );
     expect(stats.every((s) => s.leading && s.afterFlushFailures === 0)).toBe(true);
   });
 
@@ -88,11 +90,12 @@ describe('startProjections', () => {
     const commands = accountCommands(eventStore);
     await commands.open('a');
     const { position } = await commands.deposit('a', 5);
-    // Each projection is led by one of the two; both instances must see both checkpoints arrive.
+    // Each projection is led by exactly one of the two; both instances must see both checkpoints arrive.
     await caughtUp(one, position);
     await caughtUp(two, position);
-    const leaders = [...(await one.stats()), ...(await two.stats())].filter((s) => s.leading);
-    expect(leaders.map((s) => s.projection).sort()).toEqual(['account-transactions', 'accounts']);
+    const all = [...(await one.stats()), ...(await two.stats())];
+    const leaders = all.filter((s) => s.leading).map((s) => s.projection);
+    expect(leaders.sort()).toEqual([...new Set(all.map((s) => s.projection))].sort());
   });
 
   it('refuses two projections with one name', () => {

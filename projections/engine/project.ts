@@ -79,13 +79,9 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
   });
 
   // Ends the subscription: on stop, on abandon, on reaching `until`, or on a failed batch.
+  // AbortSignal.any holds its sources weakly, so runs that come and go leave no listeners behind.
   const end = new AbortController();
-  const endWith = (signal: AbortSignal | undefined) => {
-    if (signal?.aborted) end.abort();
-    else signal?.addEventListener('abort', () => end.abort(), { once: true });
-  };
-  endWith(run.signal);
-  endWith(abandon);
+  const ended = AbortSignal.any([end.signal, run.signal, ...(abandon ? [abandon] : [])]);
 
   let checkpoint = run.after;
   let batch: Batch = { entries: [] };
@@ -197,7 +193,7 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
   const subscription = eventStore.subscribeToAll({
     after: run.after,
     filter: { eventTypes: projection.eventTypes, streamPrefixes: projection.streamPrefixes },
-    signal: end.signal,
+    signal: ended,
     // Every event up to here was yielded (and is in a batch): the checkpoint may move past the
     // events in between that this projection does not read.
     onCheckpoint: (position) => {
