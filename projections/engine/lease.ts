@@ -117,6 +117,7 @@ export type HoldLeaseOptions = {
   projection: string;
   owner: string;
   ttlMs: number;
+  /** Bound to the projection already (a child logger). */
   logger: Logger;
   /** Stops waiting for the lease: holdLease then resolves undefined. */
   signal: AbortSignal;
@@ -151,7 +152,7 @@ export const holdLease = async ({
       epoch = await leases.acquire(projection, owner, ttlMs);
       validUntil = started + ttlMs;
     } catch (error) {
-      logger.warn({ err: error, projection }, 'could not reach the read store to take the lease');
+      logger.warn({ err: error }, 'could not reach the read store to take the lease');
     }
     if (epoch === undefined) await sleep(every, undefined, { signal }).catch(() => {});
   }
@@ -162,7 +163,7 @@ export const holdLease = async ({
     if (lost.signal.aborted) return;
     clearInterval(timer);
     lost.abort(new LeaseLostError(projection));
-    logger.warn({ projection, epoch: held }, 'lease lost: stopped projecting');
+    logger.warn({ epoch: held }, 'lease lost: stopped projecting');
   };
   let renewing = false;
   const timer = setInterval(() => {
@@ -178,7 +179,7 @@ export const holdLease = async ({
       },
       (error: unknown) => {
         renewing = false;
-        logger.warn({ err: error, projection }, 'lease renewal failed; retrying until the lease runs out');
+        logger.warn({ err: error }, 'lease renewal failed; retrying until the lease runs out');
       },
     );
   }, every);
@@ -194,7 +195,7 @@ export const holdLease = async ({
       try {
         await leases.release(projection, owner, held);
       } catch (error) {
-        logger.warn({ err: error, projection }, 'could not release the lease; it expires on its own');
+        logger.warn({ err: error }, 'could not release the lease; it expires on its own');
       }
     },
   };

@@ -56,6 +56,7 @@ export type Projector = {
   stop(): Promise<void>;
 };
 
+const MIN_RESTART_DELAY_MS = 50;
 const MAX_RESTART_DELAY_MS = 30_000;
 
 /**
@@ -137,7 +138,10 @@ export const startProjector = (options: ProjectorOptions): Projector => {
         if (!(error instanceof LeaseLostError)) {
           failures = counters.batches > batchesBefore ? 1 : failures + 1;
           counters.restarts++;
-          pause = Math.min(MAX_RESTART_DELAY_MS, tuning.backoffMs * 2 ** Math.min(failures, 20));
+          pause = Math.min(
+            MAX_RESTART_DELAY_MS,
+            Math.max(MIN_RESTART_DELAY_MS, tuning.backoffMs) * 2 ** Math.min(failures, 20),
+          );
           logger.error(
             { err: error, retryInMs: pause },
             'projection failed; starting again from its checkpoint',
