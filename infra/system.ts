@@ -158,7 +158,7 @@ export const startSystem = async (
   const checks: HealthCheck[] = [];
   if (eventStore && (writes || projects)) checks.push(eventStoreCheck(eventStore));
   if (readStore) checks.push(readStoreCheck(reads ? readStore : (primaryReadStore ?? readStore)));
-  if (cache) checks.push(cacheCheck(cache));
+  if (cache) checks.push(cacheCheck(cache, { critical: !reads }));
   if (measuresLag && eventStore && primaryReadStore)
     checks.push(
       projectionLagCheck({

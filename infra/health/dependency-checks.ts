@@ -23,12 +23,14 @@ export const readStoreCheck = (readStore: ReadStore): HealthCheck => ({
 });
 
 /**
- * Not critical: without the cache, reads go to the read model and the projector's cache refresh
- * is skipped (and counted). Slower, still correct; a cache outage must not take the API down.
+ * Critical or not by who asks. For a read API it is not: without the cache, reads go to the read
+ * model, slower but correct, and a cache outage must not take the API down. For a projector alone
+ * it is: keeping the cache fresh is part of its job (a refresh it misses leaves an entry stale until
+ * its TTL), and no traffic depends on its readiness, so saying so costs nothing.
  */
-export const cacheCheck = (cache: Cache): HealthCheck => ({
+export const cacheCheck = (cache: Cache, { critical }: { critical: boolean }): HealthCheck => ({
   name: 'cache',
-  critical: false,
+  critical,
   async run() {
     await cache.ping();
     return { status: 'up' };
