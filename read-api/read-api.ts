@@ -12,6 +12,7 @@ import { createCacheAside } from './cache/cache-aside.js';
 import { createConsistencyGate, readHeaders } from './consistency/min-position.js';
 import { registerApiDocs } from './http/api-docs.js';
 import { createReadStats, type ReadStats } from './read-stats.js';
+import { transferQueryRoutes } from './transfers/transfer-query-routes.js';
 
 export type ReadApiDeps = {
   readStore: ReadStore;
@@ -77,6 +78,12 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
     accountQueryRoutes(queries, {
       models,
       readAccount: createAccountReader({ models, cacheAside }),
+      consistent,
+      headers,
+      consistencyTimeoutMs: deps.config.consistencyTimeoutMs,
+    });
+    transferQueryRoutes(queries, {
+      readStores: { usual: deps.readStore, consistent: consistentReadStore },
       consistent,
       headers,
       consistencyTimeoutMs: deps.config.consistencyTimeoutMs,

@@ -123,21 +123,24 @@ export const transferOutcomeTypes = ['TransferCompleted', 'TransferFailed'] as c
 
 // ── State ───────────────────────────────────────────────────────────────────
 export type TransferStatus = 'requested' | 'debited' | 'completed' | 'failed';
-export type TransferState =
-  | { status: 'none' }
-  | {
-      status: TransferStatus;
-      transferId: string;
-      fromAccountId: string;
-      toAccountId: string;
-      amount: number;
-      deadline: string;
-      /** Known once the source is debited. */
-      currency?: string;
-      /** The source got its money back. */
-      compensated: boolean;
-      reason?: TransferFailureReason;
-    };
+export type Transfer = {
+  status: TransferStatus;
+  transferId: string;
+  fromAccountId: string;
+  toAccountId: string;
+  amount: number;
+  deadline: string;
+  /** Known once the source is debited. */
+  currency?: string;
+  /** The source got its money back. */
+  compensated: boolean;
+  reason?: TransferFailureReason;
+};
+export type TransferState = { status: 'none' } | Transfer;
+/** A transfer nothing more will happen to. */
+export type SettledTransfer = Transfer & { status: 'completed' | 'failed' };
+export const isSettled = (state: TransferState): state is SettledTransfer =>
+  state.status === 'completed' || state.status === 'failed';
 
 export type TransferErrorCode =
   | 'same_account'

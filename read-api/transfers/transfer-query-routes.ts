@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import type { HttpApp } from '../../infra/http/create-http-app.js';
+import { HttpProblem } from '../../infra/http/problem-details.js';
+import type { ReadStore } from '../../infra/read-store/read-store.js';
+import {
+  TRANSFERS,
+  TRANSFERS_PROJECTION,
+  type TransferDocument,
+} from '../../projections/transfers/transfers-projection.js';
+import type { ConsistencyGate } from '../consistency/min-position.js';
+import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
+import { TransferParams, TransferView } from './transfer-views.js';
+
+export type TransferQueryDeps = {
+  /** Plain reads, and reads that waited for x-min-position (which must see the checkpoint's data). */
+  readStores: { usual: ReadStore; consistent: ReadStore };
+  consistent: ConsistencyGate;
+  /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
+  headers: z.ZodType;
+  consistencyTimeoutMs: number;
+};
+
+export const toTransferView = (doc: TransferDocument): TransferView => ({
+  transferId: doc.transferId,
+  fromAccountId: doc.fromAccountId,
+  toAccountId: doc.toAccountId,
+  amount: doc.amount,
+  status: doc.status,
+  ...(doc.reason !== undefined && { reason: doc.reason }),
+  createdAt: doc.createdAt,
+  updatedAt: doc.updatedAt,
+});
+
+/**
+ * GET /transfers/:id, from the `transfers` read model. No cache: a transfer is read a few times
+ * while it is pending, and a cached "pending" would hide the outcome the client is polling for.
+ */
+export const transferQueryRoutes = (
+  app: HttpApp,
+  { readStores, consistent, headers, consistencyTimeoutMs }: TransferQueryDeps,
+) => {
+  app.get(
+    '/transfers/:id',
+    {
+      schema: {
+        tags: ['transfers: queries'],
+        summary: 'Get a transfer: pending, completed or failed (with the reason)',
+        headers,
+        params: TransferParams,
+        querystring: z.strictObject({}),
+        response: {
+          200: TransferView,
+          304: notModifiedResponse,
+          400: problemResponse('A path or header value is malformed; nothing was read'),
+          404: problemResponse(
+            'No such transfer (or the read model has not seen it yet: send x-min-position)',
+          ),
+          503: problemResponse(
+            `x-min-position was not reached within READ_CONSISTENCY_TIMEOUT_MS (here ${consistencyTimeoutMs} ms); ` +
+              'retry after the Retry-After seconds',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const fresh = await consistent(request, reply, [TRANSFERS_PROJECTION]);
+      const store = fresh ? readStores.consistent : readStores.usual;
+      const doc = await store.collection<TransferDocument>(TRANSFERS).findOne({ _id: request.params.id });
+      if (doc === null)
+        throw new HttpProblem(
+          404,
+          'transfer-not-found',
+          'transfer not found',
+          `no transfer ${request.params.id}`,
+        );
+      return toTransferView(doc);
+    },
+  );
+};
