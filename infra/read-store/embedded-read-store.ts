@@ -128,13 +128,12 @@ type StoredCollection = {
 type Outcome = 'applied' | 'duplicate' | 'unmatched';
 
 /**
- * The documents that match, in natural order. An equality on _id is a map lookup, anything else a
- * scan; the filter is compiled only once there is a document to test, since most _id lookups in a
+ * The documents that match, in natural order (for an `_id` list: the list's order). An `_id`
+ * equality or `$in` is a map lookup, anything else a scan; the filter is compiled only once there is a document to test, since most _id lookups in a
  * projection miss.
  */
 function* matching(stored: StoredCollection, filter: Filter): Generator<Document> {
-  const id = filter._id;
-  const candidates = typeof id === 'string' ? [stored.docs.get(id)] : stored.docs.values();
+  const candidates = idCandidates(stored, filter._id) ?? stored.docs.values();
   let query: Query | undefined;
   for (const doc of candidates) {
     if (doc === undefined) continue;
@@ -142,6 +141,15 @@ function* matching(stored: StoredCollection, filter: Filter): Generator<Document
     if (query.test(doc)) yield doc;
   }
 }
+
+/** Documents named by `_id: 'x'` or `_id: { $in: [...] }` (how projections read a batch back), else undefined. */
+const idCandidates = (stored: StoredCollection, id: unknown): Iterable<Document | undefined> | undefined => {
+  if (typeof id === 'string') return [stored.docs.get(id)];
+  if (typeof id !== 'object' || id === null || Object.keys(id).length !== 1) return undefined;
+  const ids = (id as { $in?: unknown }).$in;
+  if (!Array.isArray(ids) || !ids.every((each) => typeof each === 'string')) return undefined;
+  return [...new Set(ids)].map((each) => stored.docs.get(each));
+};
 
 const firstMatch = (stored: StoredCollection, filter: Filter): Document | undefined =>
   matching(stored, filter).next().value ?? undefined;

@@ -127,6 +127,12 @@ export const readStoreContract = (name: string, create: () => ReadStore | Promis
         expect(await matching({ name: { $in: ['Ada', 'Di', 'Zed'] } })).toEqual(['p1', 'p4']);
       });
 
+      it('$in on _id, with missing and repeated ids, combined with other conditions', async () => {
+        expect(await matching({ _id: { $in: ['p3', 'p1', 'nobody', 'p1'] } })).toEqual(['p1', 'p3']);
+        expect(await matching({ _id: { $in: ['p3', 'p1'] }, age: { $lt: 40 } })).toEqual(['p1']);
+        expect(await matching({ _id: { $in: [] } })).toEqual([]);
+      });
+
       it('$gt, $gte, $lt, $lte', async () => {
         expect(await matching({ age: { $gt: 29, $lt: 52 } })).toEqual(['p1']);
         expect(await matching({ age: { $gte: 29, $lte: 52 } })).toEqual(['p1', 'p3', 'p4']);
