@@ -15,6 +15,7 @@ import { registerHealthRoutes } from './health/health-routes.js';
 import { projectionLagCheck } from './health/projection-lag-check.js';
 import { createReadiness, type HealthCheck, type Readiness } from './health/readiness.js';
 import { createHttpApp, type HttpApp } from './http/create-http-app.js';
+import { closeHttp } from './lifecycle/close-http.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { registerProjectionMetrics, registerReadApiMetrics } from './metrics/scrape-collectors.js';
@@ -177,7 +178,7 @@ export const startSystem = async (
   let stopped: Promise<void> | undefined;
   const stop = async () => {
     readiness.drain();
-    await app.close();
+    await closeHttp(app);
     await Promise.all([transferProcess?.stop(), projections?.stop()]);
     const clients = [
       eventStore,
