@@ -48,7 +48,7 @@ describe.skipIf(!available)('readiness with a real Redis', () => {
 
   const ready = async (roles: string) => {
     const response = await fetch(new URL('/health/ready', systems[roles]?.url));
-    const body = await response.json();
+    const body = (await response.json()) as { status: string; checks: { cache: { status: string } } };
     return { code: response.status, status: body.status, cache: body.checks.cache.status };
   };
   /** Polls until `expected` holds: the client notices a server going or coming back on its own time. */

@@ -100,7 +100,7 @@ describe('SIGTERM under load', () => {
     for (const accountId of accounts) {
       const response = await post(first.base, '/accounts', { accountId, owner: 'Ada', currency: 'EUR' });
       expect(response.status).toBe(201);
-      acks.push(await response.json());
+      acks.push((await response.json()) as Ack);
     }
 
     // One client per account, depositing until the server stops answering (bounded all the same).
@@ -109,7 +109,7 @@ describe('SIGTERM under load', () => {
       for (let i = 0; i < 5_000; i++) {
         try {
           const response = await post(first.base, `/accounts/${accountId}/deposits`, { amount: 1 });
-          if (response.status === 200) acks.push(await response.json());
+          if (response.status === 200) acks.push((await response.json()) as Ack);
           else {
             await response.body?.cancel();
             refused++; // 503 while closing: not acknowledged, so the client would retry it
