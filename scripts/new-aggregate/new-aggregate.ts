@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { type GeneratedFile, generatedFiles } from './generated-files.js';
+import { type AggregateNames, aggregateNames } from './names.js';
+import { type Wiring, wirings } from './wiring.js';
+
+export class AlreadyExistsError extends Error {
+  override readonly name = 'AlreadyExistsError';
+}
+
+export type Scaffolded = {
+  names: AggregateNames;
+  created: readonly GeneratedFile[];
+  wired: readonly Wiring[];
+};
+
+/**
+ * Writes an aggregate into every layer under `root` and wires it in. All or nothing: the name, the
+ * absence of every file and the wiring are checked before the first write, so a refusal
+ * (InvalidNameError, AlreadyExistsError, WiringError) leaves the tree as it was.
+ */
+export const newAggregate = ({
+  root,
+  name,
+  plural,
+}: {
+  root: string;
+  name: string;
+  plural?: string;
+}): Scaffolded => {
+  const names = aggregateNames(name, plural);
+  const files = generatedFiles(names);
+  const existing = files.filter((file) => existsSync(join(root, file.path)));
+  if (existing.length > 0)
+    throw new AlreadyExistsError(
+      `refusing to overwrite what exists:\n${existing.map((file) => `  ${file.path}`).join('\n')}`,
+    );
+  const rewired = wirings.map((wiring) => ({
+    wiring,
+    source: wiring.wire(readFileSync(join(root, wiring.file), 'utf8'), names),
+  }));
+
+  for (const file of files) {
+    const path = join(root, file.path);
+    mkdirSync(dirname(path), { recursive: true });
+    // 'wx' fails rather than overwrite a file that appeared since the check.
+    writeFileSync(path, file.content, { flag: 'wx' });
+  }
+  for (const { wiring, source } of rewired) writeFileSync(join(root, wiring.file), source);
+  return { names, created: files, wired: rewired.map(({ wiring }) => wiring) };
+};
+
+/**
+ * Sorts the imports the wiring added and wraps long lines, with the project's biome settings.
+ * Resolves to undefined when it worked, or to why it did not.
+ */
+export const formatWithBiome = async (
+  root: string,
+  paths: readonly string[],
+): Promise<string | undefined> => {
+  const biome = join(root, 'node_modules', '.bin', 'biome');
+  if (!existsSync(biome)) return 'biome is not installed (npm install)';
+  try {
+    await promisify(execFile)(biome, ['check', '--write', ...paths], { cwd: root });
+    return undefined;
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    return `biome check reported problems:\n${stdout}${stderr}`.trimEnd();
+  }
+};
