@@ -19,3 +19,20 @@ describe('config: ROLES', () => {
     expect(() => loadConfig({ ROLES: value })).toThrow(message);
   });
 });
+
+describe('config: EVENTSTORE_URL', () => {
+  it.each([
+    'esdb://localhost:2113?tls=false',
+    'esdb://node1:2113,node2:2113,node3:2113?tls=true&nodePreference=leader',
+    'esdb+discover://cluster.example.com:2113',
+  ])('takes %s', (url) => {
+    expect(loadConfig({ EVENTSTORE_URL: url }).EVENTSTORE_URL).toBe(url);
+  });
+
+  it('treats empty as unset, and refuses what is not an EventStoreDB connection string', () => {
+    expect(loadConfig({ EVENTSTORE_URL: '' }).EVENTSTORE_URL).toBeUndefined();
+    expect(() => loadConfig({ EVENTSTORE_URL: 'http://localhost:2113' })).toThrow(
+      /EVENTSTORE_URL: must be an esdb/,
+    );
+  });
+});

@@ -38,6 +38,20 @@ const roleList = z
       .min(1, `name at least one of ${ROLES.join(', ')}`),
   );
 
+// An EventStoreDB cluster is addressed by its gossip seeds (esdb://h1:2113,h2:2113,h3:2113), which
+// z.url() refuses too.
+const optionalEventStoreUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(
+    z
+      .string()
+      .regex(/^esdb(\+discover)?:\/\/\S+$/, 'must be an esdb:// or esdb+discover:// connection string')
+      .optional(),
+  )
+  .optional();
+
 export const ConfigSchema = z.object({
   /**
    * Comma-separated: `write` (command API), `read` (read API), `projector` (projections and process
@@ -50,7 +64,7 @@ export const ConfigSchema = z.object({
   /** Where the embedded SQLite event store keeps its file. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Set: EventStoreDB (e.g. esdb://localhost:2113?tls=false). Unset: embedded SQLite under DATA_DIR. */
-  EVENTSTORE_URL: optionalUrl,
+  EVENTSTORE_URL: optionalEventStoreUrl,
   /** The embedded store's fsync: 'full' survives power loss, 'normal' survives a killed process. */
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   /** Set: MongoDB read models (e.g. mongodb://h1:27017,h2:27017/?replicaSet=rs0). Unset: embedded, in memory. */
