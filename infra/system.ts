@@ -2,6 +2,7 @@ import { registerCommandApi } from '../commands/command-api.js';
 import { createCommandHandler } from '../commands/pipeline/handle-command.js';
 import { type CommandInstrumentation, instrumentCommands } from '../commands/pipeline/instrument-commands.js';
 import { startTransferProcess } from '../commands/transfers/transfer-process.js';
+import { readStoreLease } from '../commands/transfers/transfer-process-lease.js';
 import { appProjections } from '../projections/app-projections.js';
 import { checkpointStore } from '../projections/engine/checkpoint-store.js';
 import { startProjections } from '../projections/start-projections.js';
@@ -121,6 +122,10 @@ export const startSystem = async (
           ),
           logger,
           config: { concurrency: config.TRANSFER_PROCESS_CONCURRENCY },
+          // One projector replica drives transfers; the others stand by, as for each projection.
+          ...(primaryReadStore && {
+            lease: readStoreLease(primaryReadStore, { ttlMs: config.PROJECTION_LEASE_TTL_MS, logger }),
+          }),
         })
       : undefined;
 

@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import { createCommandHandler } from '../pipeline/handle-command.js';
 import { bank, silent } from './testing/bank.js';
 import { type Faults, severable, withFaults } from './testing/fault-injector.js';
-import { startTransferProcess, type TransferProcess } from './transfer-process.js';
+import { startTransferProcess, type TransferProcess, type TransferProcessLease } from './transfer-process.js';
+import { readStoreLease } from './transfer-process-lease.js';
 import { legKey } from './transfer-steps.js';
 
 let store: EventStore;
@@ -14,7 +16,10 @@ const running: TransferProcess[] = [];
 const fast = { retryBackoffMs: 2, retryMaxMs: 20, checkpointIntervalMs: 10 };
 
 /** A transfer process over `eventStore` (faulty or severable in some tests), with its own pipeline. */
-const start = (eventStore: EventStore = store, options: { name?: string; now?: () => number } = {}) => {
+const start = (
+  eventStore: EventStore = store,
+  options: { name?: string; now?: () => number; lease?: TransferProcessLease } = {},
+) => {
   const process = startTransferProcess({
     eventStore,
     handle: createCommandHandler({ eventStore, maxRetries: 20, backoffMs: 1 }),
@@ -257,6 +262,33 @@ describe('transfer process', () => {
       expect(await b.settled('t2')).toMatchObject({ status: 'completed' });
       expect(await b.balance('b')).toBe(50);
     });
+  });
+
+  it('stops at once, even while it is still loading its checkpoint', async () => {
+    await start().stop();
+  });
+
+  it('with a lease, drives transfers from one instance at a time, and another takes over when it stops', async () => {
+    const leases = createEmbeddedReadStore();
+    const lease = (owner: string) => readStoreLease(leases, { ttlMs: 300, logger: silent, owner });
+    const first = start(store, { lease: lease('first') });
+    await first.started;
+    const second = start(store, { lease: lease('second') });
+    let secondFollows = false;
+    void second.started.then(() => {
+      secondFollows = true;
+    });
+    await b.request('t1', 'a', 'b', 10);
+    expect(await b.settled('t1')).toMatchObject({ status: 'completed' });
+    expect(secondFollows).toBe(false);
+
+    await first.stop();
+    await second.started;
+    expect(secondFollows).toBe(true);
+    await b.request('t2', 'a', 'b', 15);
+    expect(await b.settled('t2')).toMatchObject({ status: 'completed' });
+    expect(await b.balance('b')).toBe(25);
+    expect(await b.legs('t1', ['a', 'b'])).toHaveLength(2);
   });
 
   it('names each leg with a key made of the transfer and the step', () => {

@@ -5,7 +5,7 @@ import type { EventStore, Position } from '../../infra/event-store/event-store.j
 import type { Logger } from '../../infra/logger.js';
 import type { CommandHandler } from '../pipeline/handle-command.js';
 import { CheckpointTakenError, checkpointStream } from './checkpoint-stream.js';
-import { createCommitTracker } from './commit-tracker.js';
+import { type CommitTracker, createCommitTracker } from './commit-tracker.js';
 import { createTransferSteps } from './transfer-steps.js';
 
 export type TransferProcessConfig = {
@@ -16,9 +16,9 @@ export type TransferProcessConfig = {
   /** First pause before a failed step is tried again; it doubles per failure, up to retryMaxMs. */
   retryBackoffMs: number;
   retryMaxMs: number;
-  /** How often the checkpoint is saved while it moves (and once more on stop). */
+  /** How often the checkpoint is saved while it moves (and once more when a session ends). */
   checkpointIntervalMs: number;
-  /** Longest stop() waits for the steps in hand to finish before it gives up on them. */
+  /** Longest the end of a session (stop(), a lost lease) waits for the steps in hand to finish. */
   stopTimeoutMs: number;
 };
 
@@ -31,6 +31,16 @@ export const defaultTransferProcessConfig: TransferProcessConfig = {
   stopTimeoutMs: 5_000,
 };
 
+/** The right to drive transfers, held by one process at a time (see transfer-process-lease.ts). */
+export type TransferProcessLease = (signal: AbortSignal) => Promise<
+  | {
+      /** Aborts when the lease is lost: this process must stop driving transfers. */
+      lost: AbortSignal;
+      release(): Promise<void>;
+    }
+  | undefined
+>;
+
 export type TransferProcessDeps = {
   eventStore: EventStore;
   handle: CommandHandler;
@@ -38,11 +48,16 @@ export type TransferProcessDeps = {
   config?: Partial<TransferProcessConfig>;
   /** Names the checkpoint; two processes with one name must not run at once. */
   name?: string;
+  /**
+   * Waits for the lease before driving transfers, and stops when it is lost; resolves undefined
+   * when the signal aborts first. Without it, the deployment must run a single instance.
+   */
+  lease?: TransferProcessLease;
   now?: () => number;
 };
 
 export type TransferProcess = {
-  /** Resolves once the subscription is open (after the checkpoint loaded). */
+  /** Resolves once this instance follows the log (its checkpoint loaded), or once it stops. */
   readonly started: Promise<void>;
   /** Stops taking events, lets the steps in hand finish (at most stopTimeoutMs), saves the checkpoint. */
   stop(): Promise<void>;
@@ -74,130 +89,169 @@ const TRANSFER_PREFIX = `${transferAggregate.category}-`;
  * still failed (and refunded) on time. The checkpoint passes an event only once its transfer has
  * been driven past it; after a crash, the events after the checkpoint come again and find their
  * steps done, because every leg carries an idempotency key.
+ *
+ * With a lease, only its holder drives transfers; the others wait to take over. A session (one
+ * holding of the lease) ends when the lease is lost or stop() is called: the steps in hand finish,
+ * the checkpoint is saved, the lease is released.
  */
 export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess => {
   const config = { ...defaultTransferProcessConfig, ...deps.config };
-  const { eventStore, logger } = deps;
+  const { eventStore } = deps;
   const now = deps.now ?? Date.now;
   const name = deps.name ?? 'transfer-process';
-  const log = logger.child({ component: name });
+  const log = deps.logger.child({ component: name });
   const steps = createTransferSteps({ eventStore, handle: deps.handle, logger: log, now });
   const checkpoints = checkpointStream(eventStore, name);
   const stopping = new AbortController();
-  const work = new Map<string, Work>();
-  let tracker = createCommitTracker(undefined);
-  let running = 0;
-  let saved: Position | undefined;
-  let wakeSubscription: (() => void) | undefined;
-  let whenIdle: (() => void) | undefined;
+  let tracker: CommitTracker = createCommitTracker(undefined);
 
-  const hasRoom = () => running < config.concurrency && tracker.pending < config.maxPending;
-  const roomChanged = () => {
-    if (hasRoom()) wakeSubscription?.();
-    if (running === 0) whenIdle?.();
-  };
+  const backoff = (failures: number) =>
+    Math.min(config.retryMaxMs, config.retryBackoffMs * 2 ** Math.min(Math.max(failures - 1, 0), 20));
+  const pause = (failures: number, signal: AbortSignal) =>
+    sleep(backoff(failures), undefined, { signal }).catch(() => {});
 
-  const retryDelay = (w: Work) => {
-    const backoff = Math.min(config.retryMaxMs, config.retryBackoffMs * 2 ** Math.min(w.failures - 1, 20));
-    const jittered = backoff * (0.5 + Math.random() / 2);
-    // Wake up for the deadline when it comes first; once it has passed, back off as usual.
-    const untilDeadline = w.deadline === undefined ? 0 : w.deadline - now();
-    return untilDeadline > 0 ? Math.min(jittered, untilDeadline) : jittered;
-  };
+  /** Follows the log from the checkpoint and drives transfers until `signal` aborts. */
+  const session = async (signal: AbortSignal, onFollowing: () => void) => {
+    const start = await checkpoints.load();
+    let saved = start;
+    const sessionTracker = createCommitTracker(start);
+    tracker = sessionTracker;
+    const work = new Map<string, Work>();
+    let running = 0;
+    let wakeSubscription: (() => void) | undefined;
+    let whenIdle: (() => void) | undefined;
+    log.info({ checkpoint: start?.toString() }, 'transfer process following the log');
+    onFollowing();
 
-  const schedule = (transferId: string, position?: Position) => {
-    let w = work.get(transferId);
-    if (!w) {
-      w = { positions: [], running: false, again: false, failures: 0 };
-      work.set(transferId, w);
-    }
-    if (position !== undefined) w.positions.push(position);
-    if (w.running) {
-      w.again = true;
-      return;
-    }
-    clearTimeout(w.retry);
-    w.retry = undefined;
-    void run(transferId, w);
-  };
+    const hasRoom = () => running < config.concurrency && sessionTracker.pending < config.maxPending;
+    const roomChanged = () => {
+      if (hasRoom()) wakeSubscription?.();
+      if (running === 0) whenIdle?.();
+    };
 
-  const run = async (transferId: string, w: Work) => {
-    w.running = true;
-    running++;
-    try {
-      do {
-        w.again = false;
-        const covered = w.positions.splice(0);
-        try {
-          await steps.advance(transferId, (state) => {
-            if (state.status !== 'none') w.deadline = Date.parse(state.deadline);
-          });
-          w.failures = 0;
-          for (const position of covered) tracker.done(position);
-        } catch (error) {
-          w.positions.unshift(...covered);
-          w.failures++;
-          if (stopping.signal.aborted) break;
-          const delay = retryDelay(w);
-          log.warn(
-            { err: error, transferId, failures: w.failures, retryInMs: Math.round(delay) },
-            'transfer step failed',
-          );
-          w.retry = setTimeout(() => schedule(transferId), delay);
-          break;
-        }
-      } while (w.again && !stopping.signal.aborted);
-    } finally {
-      w.running = false;
-      running--;
-      if (w.positions.length === 0 && w.retry === undefined) work.delete(transferId);
-      roomChanged();
-    }
-  };
+    const retryDelay = (w: Work) => {
+      const jittered = backoff(w.failures) * (0.5 + Math.random() / 2);
+      // Wake up for the deadline when it comes first; once it has passed, back off as usual.
+      const untilDeadline = w.deadline === undefined ? 0 : w.deadline - now();
+      return untilDeadline > 0 ? Math.min(jittered, untilDeadline) : jittered;
+    };
 
-  const saveCheckpoint = async () => {
-    const position = tracker.position;
-    if (position === undefined || position === saved) return;
-    await checkpoints.save(position);
-    saved = position;
-  };
-
-  const pause = (failures: number) =>
-    sleep(Math.min(config.retryMaxMs, config.retryBackoffMs * 2 ** Math.min(failures, 20)), undefined, {
-      signal: stopping.signal,
-    }).catch(() => {});
-
-  const waitForRoom = async () => {
-    while (!hasRoom() && !stopping.signal.aborted)
-      await new Promise<void>((resolve) => {
-        wakeSubscription = resolve;
-      });
-    wakeSubscription = undefined;
-  };
-
-  /** Catch-up then live from the checkpoint; on a failure, again from the last event taken. */
-  const follow = async (start: Position | undefined) => {
-    let after = start;
-    for (let failures = 0; !stopping.signal.aborted; ) {
-      try {
-        for await (const event of eventStore.subscribeToAll({
-          after,
-          filter: { streamPrefixes: [TRANSFER_PREFIX], eventTypes: transferEventTypes },
-          signal: stopping.signal,
-          onCheckpoint: (position) => tracker.scanned(position),
-        })) {
-          failures = 0;
-          await waitForRoom();
-          if (stopping.signal.aborted) return;
-          after = event.position;
-          tracker.delivered(event.position);
-          schedule(event.streamId.slice(TRANSFER_PREFIX.length), event.position);
-        }
-      } catch (error) {
-        failures++;
-        log.warn({ err: error, failures }, 'transfer subscription failed; resubscribing');
-        await pause(failures);
+    const schedule = (transferId: string, position?: Position) => {
+      let w = work.get(transferId);
+      if (!w) {
+        w = { positions: [], running: false, again: false, failures: 0 };
+        work.set(transferId, w);
       }
+      if (position !== undefined) w.positions.push(position);
+      if (w.running) {
+        w.again = true;
+        return;
+      }
+      clearTimeout(w.retry);
+      w.retry = undefined;
+      void run(transferId, w);
+    };
+
+    const run = async (transferId: string, w: Work) => {
+      w.running = true;
+      running++;
+      try {
+        do {
+          w.again = false;
+          const covered = w.positions.splice(0);
+          try {
+            await steps.advance(transferId, (state) => {
+              if (state.status !== 'none') w.deadline = Date.parse(state.deadline);
+            });
+            w.failures = 0;
+            for (const position of covered) sessionTracker.done(position);
+          } catch (error) {
+            w.positions.unshift(...covered);
+            w.failures++;
+            if (signal.aborted) break;
+            const delay = retryDelay(w);
+            log.warn(
+              { err: error, transferId, failures: w.failures, retryInMs: Math.round(delay) },
+              'transfer step failed',
+            );
+            w.retry = setTimeout(() => schedule(transferId), delay);
+            break;
+          }
+        } while (w.again && !signal.aborted);
+      } finally {
+        w.running = false;
+        running--;
+        if (w.positions.length === 0 && w.retry === undefined) work.delete(transferId);
+        roomChanged();
+      }
+    };
+
+    const saveCheckpoint = async () => {
+      const position = sessionTracker.position;
+      if (position === undefined || position === saved) return;
+      await checkpoints.save(position);
+      saved = position;
+    };
+
+    const ended = new AbortController();
+    const end = () => {
+      ended.abort();
+      wakeSubscription?.();
+    };
+    signal.addEventListener('abort', end, { once: true });
+    // It may have been aborted while the checkpoint loaded.
+    if (signal.aborted) end();
+    const saver = setInterval(() => {
+      saveCheckpoint().catch((error) => {
+        if (!(error instanceof CheckpointTakenError))
+          return log.warn({ err: error }, 'checkpoint save failed; will try again');
+        log.error({ err: error }, 'another transfer process took over the checkpoint; ending this session');
+        end();
+      });
+    }, config.checkpointIntervalMs);
+    saver.unref();
+
+    // Catch-up then live from the checkpoint; after a failure, again from the last event taken.
+    let after = start;
+    try {
+      for (let failures = 0; !ended.signal.aborted; ) {
+        try {
+          for await (const event of eventStore.subscribeToAll({
+            after,
+            filter: { streamPrefixes: [TRANSFER_PREFIX], eventTypes: transferEventTypes },
+            signal: ended.signal,
+            onCheckpoint: (position) => sessionTracker.scanned(position),
+          })) {
+            failures = 0;
+            while (!hasRoom() && !ended.signal.aborted)
+              await new Promise<void>((resolve) => {
+                wakeSubscription = resolve;
+              });
+            wakeSubscription = undefined;
+            if (ended.signal.aborted) break;
+            after = event.position;
+            sessionTracker.delivered(event.position);
+            schedule(event.streamId.slice(TRANSFER_PREFIX.length), event.position);
+          }
+        } catch (error) {
+          failures++;
+          log.warn({ err: error, failures }, 'transfer subscription failed; resubscribing');
+          await pause(failures, ended.signal);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', end);
+      clearInterval(saver);
+      for (const w of work.values()) clearTimeout(w.retry);
+      if (running > 0) {
+        const drained = new Promise<void>((resolve) => {
+          whenIdle = resolve;
+        });
+        await Promise.race([drained, sleep(config.stopTimeoutMs, undefined, { ref: false })]);
+      }
+      if (running > 0) log.warn({ running }, 'session ended with transfer steps still in hand');
+      await saveCheckpoint().catch((error) => log.warn({ err: error }, 'final checkpoint save failed'));
+      log.info({ checkpoint: sessionTracker.position?.toString() }, 'transfer process session ended');
     }
   };
 
@@ -208,57 +262,35 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
 
   const loop = (async () => {
     for (let failures = 0; !stopping.signal.aborted; ) {
+      const lease = deps.lease ? await deps.lease(stopping.signal) : undefined;
+      if (deps.lease && !lease) break;
+      const signal = lease ? AbortSignal.any([stopping.signal, lease.lost]) : stopping.signal;
       try {
-        const start = await checkpoints.load();
-        saved = start;
-        tracker = createCommitTracker(start);
-        log.info({ checkpoint: start?.toString() }, 'transfer process started');
-        resolveStarted();
-        await follow(start);
+        await session(signal, resolveStarted);
+        failures = 0;
       } catch (error) {
         failures++;
         log.error({ err: error, failures }, 'transfer process could not load its checkpoint; trying again');
-        await pause(failures);
+        await pause(failures, signal);
+      } finally {
+        await lease?.release();
       }
     }
     resolveStarted();
   })();
 
-  const saver = setInterval(() => {
-    saveCheckpoint().catch((error) => {
-      if (!(error instanceof CheckpointTakenError))
-        return log.warn({ err: error }, 'checkpoint save failed; will try again');
-      log.error({ err: error }, 'another transfer process took over the checkpoint; stopping this one');
-      void self.stop();
-    });
-  }, config.checkpointIntervalMs);
-  saver.unref();
-
   let stopped: Promise<void> | undefined;
-  const self: TransferProcess = {
+  return {
     started,
     checkpoint: () => tracker.position,
     stop() {
       stopped ??= (async () => {
         stopping.abort();
-        wakeSubscription?.();
-        clearInterval(saver);
-        for (const w of work.values()) clearTimeout(w.retry);
         await loop;
-        if (running > 0) {
-          const drained = new Promise<void>((resolve) => {
-            whenIdle = resolve;
-          });
-          await Promise.race([drained, sleep(config.stopTimeoutMs, undefined, { ref: false })]);
-        }
-        if (running > 0) log.warn({ running }, 'stopped with transfer steps still in hand');
-        await saveCheckpoint().catch((error) => log.warn({ err: error }, 'final checkpoint save failed'));
-        log.info({ checkpoint: tracker.position?.toString() }, 'transfer process stopped');
       })();
       return stopped;
     },
   };
-  return self;
 };
 
 /** The stream a transfer lives in, for callers that look it up by id. */
