@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { accountAggregate } from '../../domain/accounts/account.js';
+import { transferAggregate } from '../../domain/transfers/transfer.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
@@ -132,6 +134,42 @@ describe('transfer process', () => {
       'TransferCompensated',
       'TransferFailed',
     ]);
+  });
+
+  it('records a refund the source refuses, leaving the stranded amount visible', async () => {
+    // Given a debited transfer whose source emptied and closed, and whose target closed, meanwhile.
+    await b.open('src', 30);
+    await b.request('t1', 'src', 'b', 30);
+    await b.handle(
+      accountAggregate,
+      'src',
+      { type: 'WithdrawMoney', accountId: 'src', amount: 30, reference: 't1' },
+      {
+        correlationId: 'corr-t1',
+        causationId: 'x',
+        idempotency: { key: legKey('t1', 'withdraw'), requestHash: 'h' },
+      },
+    );
+    await b.handle(
+      transferAggregate,
+      't1',
+      { type: 'RecordDebit', transferId: 't1', currency: 'EUR' },
+      { correlationId: 'corr-t1', causationId: 'x' },
+    );
+    await b.close('src');
+    await b.close('b');
+
+    start();
+    expect(await b.settled('t1')).toMatchObject({
+      status: 'failed',
+      reason: 'account_closed',
+      compensated: false,
+    });
+    expect((await b.transferEvents('t1')).at(-1)?.data).toEqual({
+      transferId: 't1',
+      reason: 'account_closed',
+      refundRefused: 'account_closed',
+    });
   });
 
   describe('deadline', () => {

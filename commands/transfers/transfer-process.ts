@@ -74,6 +74,8 @@ type Work = {
   retry?: NodeJS.Timeout;
   /** Milliseconds since the epoch; a retry is never put off past it. */
   deadline?: number;
+  /** The transfer's, for the log lines about it. */
+  correlationId?: string;
 };
 
 const TRANSFER_PREFIX = `${transferAggregate.category}-`;
@@ -160,7 +162,8 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
           w.again = false;
           const covered = w.positions.splice(0);
           try {
-            await steps.advance(transferId, (state) => {
+            await steps.advance(transferId, (state, correlationId) => {
+              w.correlationId = correlationId;
               if (state.status !== 'none') w.deadline = Date.parse(state.deadline);
             });
             w.failures = 0;
@@ -171,7 +174,13 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
             if (signal.aborted) break;
             const delay = retryDelay(w);
             log.warn(
-              { err: error, transferId, failures: w.failures, retryInMs: Math.round(delay) },
+              {
+                err: error,
+                correlationId: w.correlationId,
+                transferId,
+                failures: w.failures,
+                retryInMs: Math.round(delay),
+              },
               'transfer step failed',
             );
             w.retry = setTimeout(() => schedule(transferId), delay);

@@ -217,12 +217,13 @@ export const createTransferSteps = ({ eventStore, handle, logger, now }: Transfe
 
   /**
    * Drives one transfer until it is settled and returns its final state. `onState` hears each
-   * state read, so the caller knows the deadline even when a step then fails. Throws when a step
+   * state read (and the transfer's correlation id), so the caller knows the deadline even when a
+   * step then fails. Throws when a step
    * fails for any reason but an account rule; calling again resumes where it stopped.
    */
   const advance = async (
     transferId: string,
-    onState?: (state: TransferState) => void,
+    onState?: (state: TransferState, correlationId: string) => void,
   ): Promise<SettledTransfer | undefined> => {
     const streamId = streamIdFor(transferAggregate, transferId);
     for (let n = 0; n < MAX_STEPS; n++) {
@@ -234,10 +235,10 @@ export const createTransferSteps = ({ eventStore, handle, logger, now }: Transfe
         transferAggregate.decider,
         events.map((e) => transferAggregate.parseEvent(e)),
       );
-      onState?.(state);
+      const correlationId = first.metadata.correlationId;
+      onState?.(state, correlationId);
       if (state.status === 'none') return undefined;
       if (isSettled(state)) return state;
-      const correlationId = first.metadata.correlationId;
       const log = logger.child({ correlationId, transferId, step: state.status });
       try {
         await step(state, last, correlationId, log);

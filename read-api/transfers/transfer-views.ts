@@ -16,7 +16,8 @@ export const TransferView = z
     amount: z.number().int().positive().describe('In minor units (cents, pence…)'),
     status: TransferStatus,
     reason: TransferFailureReason.optional().describe(
-      'Why it failed. A failed transfer has given back whatever it took from the source.',
+      'Why it failed. A failed transfer has refunded whatever it took from the source (if the source ' +
+        'refused the refund, having closed meanwhile, that is logged as an error for a person to settle).',
     ),
     createdAt: z.string(),
     updatedAt: z.string(),
