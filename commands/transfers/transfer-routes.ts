@@ -89,8 +89,9 @@ export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) =>
         summary: 'Transfer money between two accounts',
         description:
           'Accepted at once (202) and carried out asynchronously: withdraw from the source, deposit to the ' +
-          'target; a deposit that fails is refunded to the source. Poll GET /transfers/{id}, or send ' +
-          '`Prefer: wait=N` to get the outcome in the response.',
+          'target; a deposit that fails is refunded to the source. A transfer still pending after ' +
+          'TRANSFER_DEADLINE_MS fails with deadline_exceeded (refunded if need be). Poll the Location ' +
+          '(GET /transfers/{id}), or send `Prefer: wait=N` to get the outcome in the response.',
         headers: headers(config.waitMaxSeconds),
         body: TransferBody,
         response: {
