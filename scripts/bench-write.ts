@@ -3,8 +3,10 @@
  *
  * For a few concurrency levels it runs deposit commands through the real command pipeline
  * (read stream, fold, decide, append with optimistic concurrency) and prints appended events/s and
- * per-command latency p50/p99. Next to it, in the same run, the raw ceiling of the same schema:
- * bare INSERTs of the same rows, one transaction each (as the store acknowledges each append).
+ * per-command latency p50/p99. Next to it, in the same run, a baseline on the same schema: bare
+ * INSERTs of the same rows, one transaction (one fsync) each, as a store without group commit
+ * would write them. It is not a ceiling: the store commits the appends of one event-loop turn
+ * together, so with concurrency the pipeline goes well past it; the last column says by how much.
  *
  * Options (env): BENCH_COMMANDS (per level, default 4000), BENCH_ACCOUNTS (default 256),
  * BENCH_LEVELS (default 1,4,16,64), SQLITE_SYNCHRONOUS (full|normal, default full).
@@ -17,14 +19,13 @@ import { performance } from 'node:perf_hooks';
 import { createCommandHandler } from '../commands/pipeline/handle-command.js';
 import { accountAggregate } from '../domain/accounts/account.js';
 import { createSqliteEventStore, openEventsDatabase } from '../infra/event-store/sqlite-event-store.js';
+import { percentile } from './bench-table.js';
 
 const commands = Number(process.env.BENCH_COMMANDS ?? 4000);
 const accounts = Number(process.env.BENCH_ACCOUNTS ?? 256);
 const levels = (process.env.BENCH_LEVELS ?? '1,4,16,64').split(',').map(Number);
 const synchronous = process.env.SQLITE_SYNCHRONOUS === 'normal' ? 'normal' : 'full';
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const metadata = () => ({
   eventId: randomUUID(),
   correlationId: randomUUID(),
@@ -42,7 +43,7 @@ const withTempDir = async <T>(run: (dir: string) => Promise<T>): Promise<T> => {
   }
 };
 
-const rawCeiling = () =>
+const oneTransactionPerEvent = () =>
   withTempDir(async (dir) => {
     const db = openEventsDatabase({ file: join(dir, 'raw.sqlite'), synchronous });
     const insert = db.prepare(
@@ -109,14 +110,14 @@ const pipelineAt = (concurrency: number) =>
 console.log(
   `bench:write — ${commands} deposit commands per level over ${accounts} accounts, SQLite synchronous=${synchronous}, node ${process.version}`,
 );
-const ceiling = await rawCeiling();
+const baseline = await oneTransactionPerEvent();
 console.log(
-  `raw ceiling (bare INSERT, one transaction per event, same schema): ${ceiling.toFixed(0)} events/s\n`,
+  `baseline (bare INSERT, one transaction per event, no group commit, same schema): ${baseline.toFixed(0)} events/s\n`,
 );
-console.log('concurrency  events/s  p50 ms  p99 ms  of ceiling');
+console.log('concurrency  events/s  p50 ms  p99 ms  vs baseline');
 for (const level of levels) {
   const r = await pipelineAt(level);
   console.log(
-    `${String(level).padStart(11)}  ${r.eventsPerSecond.toFixed(0).padStart(8)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(6)}  ${((r.eventsPerSecond / ceiling) * 100).toFixed(0).padStart(9)}%`,
+    `${String(level).padStart(11)}  ${r.eventsPerSecond.toFixed(0).padStart(8)}  ${r.p50.toFixed(2).padStart(6)}  ${r.p99.toFixed(2).padStart(6)}  ${(r.eventsPerSecond / baseline).toFixed(1).padStart(10)}x`,
   );
 }

@@ -40,7 +40,7 @@ export type SqliteEventStoreOptions = {
  * positions are assigned in commit order (SQLite has one writer at a time, and never reuses a rowid
  * here because events are never deleted). The unique (stream_id, revision) index serves stream reads
  * and the current-revision check; (type, position) serves subscriptions filtered by event type.
- * Exported so a benchmark can measure the raw ceiling of the same table.
+ * Exported so a benchmark can time bare inserts into the same table.
  */
 export const EVENTS_SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
