@@ -172,6 +172,37 @@ describe('transfer process', () => {
     });
   });
 
+  it('finishes a refund that landed unrecorded instead of depositing as well', async () => {
+    // Given a debited transfer whose deposit was refused and whose refund landed, and then the
+    // process died before recording the compensation; meanwhile the target would take the money.
+    const byTransfer = { correlationId: 'corr-t1', causationId: 'x' };
+    const legHandled = (leg: 'withdraw' | 'refund', type: 'WithdrawMoney' | 'DepositMoney') =>
+      b.handle(
+        accountAggregate,
+        'a',
+        { type, accountId: 'a', amount: 30, reference: 't1' },
+        { ...byTransfer, idempotency: { key: legKey('t1', leg), requestHash: 'h' } },
+      );
+    await b.request('t1', 'a', 'b', 30);
+    await legHandled('withdraw', 'WithdrawMoney');
+    await b.handle(
+      transferAggregate,
+      't1',
+      { type: 'RecordDebit', transferId: 't1', currency: 'EUR' },
+      byTransfer,
+    );
+    await legHandled('refund', 'DepositMoney');
+
+    start();
+    expect(await b.settled('t1')).toMatchObject({ status: 'failed', compensated: true });
+    expect(await b.balance('a')).toBe(100);
+    expect(await b.balance('b')).toBe(0);
+    expect(await b.legs('t1', ['a', 'b'])).toEqual([
+      { accountId: 'a', type: 'MoneyWithdrawn', amount: 30, leg: 'withdraw' },
+      { accountId: 'a', type: 'MoneyDeposited', amount: 30, leg: 'refund' },
+    ]);
+  });
+
   describe('deadline', () => {
     const failing = (streamId: string): Faults => ({
       append: (target) => (target === streamId ? 'fail' : undefined),

@@ -30,7 +30,8 @@ import type { CommandHandler, CommandResult } from '../pipeline/handle-command.j
  * outcome was not recorded (the process died, or the append failed after it landed) is looked up
  * by its key in the account stream: a withdrawal that did land is recorded and refunded, a deposit
  * that did land completes the transfer (the money arrived; refunding as well would create money),
- * and only a leg that never landed is given up. That holds as long as one process drives
+ * and only a leg that never landed is given up. Likewise a refund that landed unrecorded is
+ * recorded, never followed by a deposit. That holds as long as one process drives
  * transfers at a time, which the deployment must ensure (one instance, or a lease).
  */
 export const legKey = (transferId: string, leg: 'withdraw' | 'deposit' | 'refund'): string =>
@@ -178,6 +179,20 @@ export const createTransferSteps = ({ eventStore, handle, logger, now }: Transfe
       return;
     }
 
+    // Debited. A refund on record means the deposit was given up on (refused, or the deadline
+    // passed) and the process stopped before recording it: finish the compensation, and never try
+    // the deposit again, or the money would arrive twice (back at the source and at the target).
+    const source = await readAccount(fromAccountId);
+    const refunded = findLeg(source.events, legKey(transferId, 'refund'));
+    if (refunded) {
+      // Why is lost with the record: the target's refusal if it still refuses, else the deadline.
+      const refusal = await depositRefusal(toAccountId, amount, state.currency);
+      const reason = refusal ? reasonFor(refusal) : expired ? 'deadline_exceeded' : 'rejected';
+      await record(transferId, { type: 'CompensateTransfer', transferId, reason }, causedBy(refunded));
+      log.warn({ reason }, 'transfer failed; source refunded (found the refund unrecorded)');
+      return;
+    }
+
     if (expired) {
       const target = await readAccount(toAccountId);
       const deposited = findLeg(target.events, legKey(transferId, 'deposit'));
@@ -204,7 +219,7 @@ export const createTransferSteps = ({ eventStore, handle, logger, now }: Transfe
   };
 
   /** The account rule that would refuse this deposit right now, if any. */
-  const depositRefusal = async (accountId: string, amount: number, currency: string) => {
+  const depositRefusal = async (accountId: string, amount: number, currency: string | undefined) => {
     const { state } = await readAccount(accountId);
     try {
       accountDecider.decide({ type: 'DepositMoney', accountId, amount, currency }, state);
