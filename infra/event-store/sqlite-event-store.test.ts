@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { eventStoreContract } from './event-store.contract.js';
 import { type EventData, WrongExpectedRevisionError } from './event-store.js';
 import { createSqliteEventStore, openEventsDatabase } from './sqlite-event-store.js';
@@ -83,6 +84,32 @@ describe('SQLite event store', () => {
     expect(ok.status).toBe('fulfilled');
     expect(broken.status).toBe('rejected');
     expect((await store.readAll()).map((e) => e.streamId)).toEqual(['a']);
+    await store.close();
+  });
+
+  it('a full disk fails the whole group: no append is both refused and written', async () => {
+    // A real SQLITE_FULL: the store's connection may not grow its file by more than a few pages.
+    const exec = Database.prototype.exec;
+    const spy = vi.spyOn(Database.prototype, 'exec').mockImplementation(function (
+      this: Database.Database,
+      sql,
+    ) {
+      exec.call(this, sql);
+      this.pragma(`max_page_count = ${Number(this.pragma('page_count', { simple: true })) + 4}`);
+      return this;
+    });
+    const store = createSqliteEventStore({ file: newFile() });
+    spy.mockRestore();
+    const huge = { ...event('Huge'), data: { payload: 'x'.repeat(100_000) } };
+    const results = await Promise.allSettled(
+      [[event('Opened')], [huge], [event('Opened')]].map((events, i) =>
+        store.append(`s-${i}`, events, { expectedRevision: 'no_stream' }),
+      ),
+    );
+    expect(results[1]?.status).toBe('rejected');
+    const written = new Set((await store.readAll()).map((e) => e.streamId));
+    for (const [i, result] of results.entries())
+      expect(written.has(`s-${i}`), `append ${i}: ${result.status}`).toBe(result.status === 'fulfilled');
     await store.close();
   });
 

@@ -167,6 +167,9 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
         const result = appendOne(pending.streamId, pending.events, pending.expected);
         return () => pending.resolve(result);
       } catch (error) {
+        // Some errors (a full disk, I/O) make SQLite roll back the whole transaction, not just the
+        // savepoint: nothing before this append stands, and what follows would commit on its own.
+        if (!db.inTransaction) throw error;
         return () => pending.reject(error);
       }
     }),
