@@ -38,15 +38,18 @@ export const createMemoryEventStore = (): EventStore => {
       const stream = streams.get(streamId) ?? [];
       checkExpectedRevision(streamId, expectedRevision, stream.length === 0 ? undefined : stream.length - 1);
       if (events.length === 0) throw new Error('append needs at least one event');
-      for (const event of events) {
-        const recorded: RecordedEvent = {
+      // Every event is copied before any is stored: one that cannot be copied fails the append whole.
+      const recorded = events.map(
+        (event, i): RecordedEvent => ({
           ...structuredClone(event),
           streamId,
-          revision: stream.length,
-          position: BigInt(log.length + 1),
-        };
-        stream.push(recorded);
-        log.push(recorded);
+          revision: stream.length + i,
+          position: BigInt(log.length + 1 + i),
+        }),
+      );
+      for (const event of recorded) {
+        stream.push(event);
+        log.push(event);
       }
       streams.set(streamId, stream);
       appended.notify();
