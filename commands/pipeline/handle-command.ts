@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Aggregate, fold, streamIdFor } from '../../domain/shared/decider.js';
+import { type Aggregate, stateFrom, streamIdFor } from '../../domain/shared/decider.js';
 import {
   type EventStore,
   type Position,
@@ -90,10 +90,7 @@ export const createCommandHandler =
           return { streamId, revision: earlier.revision, position: earlier.position, replayed: true };
       }
 
-      const state = fold(
-        aggregate.decider,
-        history.map((event) => aggregate.parseEvent(event)),
-      );
+      const state = stateFrom(aggregate, history);
       const events = aggregate.decider.decide(command, state);
       if (events.length === 0) {
         if (last) return { streamId, revision: last.revision, position: last.position, replayed: false };

@@ -1,4 +1,4 @@
-import { fold } from '../../domain/shared/decider.js';
+import { stateFrom } from '../../domain/shared/decider.js';
 import { transferAggregate } from '../../domain/transfers/transfer.js';
 import type { RecordedEvent } from '../../infra/event-store/event-store.js';
 import type { TransferView } from '../../read-api/transfers/transfer-views.js';
@@ -11,10 +11,7 @@ export const transferViewOf = (events: readonly RecordedEvent[]): TransferView |
   const first = events[0];
   const last = events.at(-1);
   if (!first || !last) return undefined;
-  const state = fold(
-    transferAggregate.decider,
-    events.map((e) => transferAggregate.parseEvent(e)),
-  );
+  const state = stateFrom(transferAggregate, events);
   if (state.status === 'none') return undefined;
   const { transferId, fromAccountId, toAccountId, amount, reason } = state;
   const status = state.status === 'completed' || state.status === 'failed' ? state.status : 'pending';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type AccountState, accountAggregate, accountDecider } from '../../domain/accounts/account.js';
-import { fold, streamIdFor } from '../../domain/shared/decider.js';
+import { stateFrom, streamIdFor } from '../../domain/shared/decider.js';
 import { isDomainError } from '../../domain/shared/domain-error.js';
 import {
   isSettled,
@@ -60,10 +60,7 @@ type Trigger = { correlationId: string; causationId: string };
 export const createTransferSteps = ({ eventStore, handle, logger, now }: TransferStepsDeps) => {
   const readAccount = async (accountId: string) => {
     const events = await eventStore.readStream(streamIdFor(accountAggregate, accountId));
-    const state: AccountState = fold(
-      accountDecider,
-      events.map((e) => accountAggregate.parseEvent(e)),
-    );
+    const state: AccountState = stateFrom(accountAggregate, events);
     return { events, state };
   };
 
@@ -246,10 +243,7 @@ export const createTransferSteps = ({ eventStore, handle, logger, now }: Transfe
       const first = events[0];
       const last = events.at(-1);
       if (!first || !last) return undefined;
-      const state = fold(
-        transferAggregate.decider,
-        events.map((e) => transferAggregate.parseEvent(e)),
-      );
+      const state = stateFrom(transferAggregate, events);
       const correlationId = first.metadata.correlationId;
       onState?.(state, correlationId);
       if (state.status === 'none') return undefined;

@@ -34,3 +34,13 @@ export type Aggregate<Command, Event extends { type: string; data: unknown }, St
 
 export const streamIdFor = (aggregate: { category: string }, id: string): string =>
   `${aggregate.category}-${id}`;
+
+/** The state a stream's recorded events leave the aggregate in: each parsed, then folded. */
+export const stateFrom = <Command, Event extends { type: string; data: unknown }, State>(
+  aggregate: Aggregate<Command, Event, State>,
+  events: readonly { type: string; data: unknown }[],
+): State =>
+  fold(
+    aggregate.decider,
+    events.map((event) => aggregate.parseEvent(event)),
+  );

@@ -1,11 +1,6 @@
-import { accountAggregate, accountDecider } from '../../../domain/accounts/account.js';
-import { fold, streamIdFor } from '../../../domain/shared/decider.js';
-import {
-  isSettled,
-  type SettledTransfer,
-  transferAggregate,
-  transferDecider,
-} from '../../../domain/transfers/transfer.js';
+import { accountAggregate } from '../../../domain/accounts/account.js';
+import { stateFrom, streamIdFor } from '../../../domain/shared/decider.js';
+import { isSettled, type SettledTransfer, transferAggregate } from '../../../domain/transfers/transfer.js';
 import type { EventStore, RecordedEvent } from '../../../infra/event-store/event-store.js';
 import { createLogger } from '../../../infra/logger.js';
 import { createCommandHandler } from '../../pipeline/handle-command.js';
@@ -69,18 +64,12 @@ export const bank = (eventStore: EventStore) => {
     },
 
     async balance(accountId: string): Promise<number | undefined> {
-      const state = fold(
-        accountDecider,
-        (await accountEvents(accountId)).map((e) => accountAggregate.parseEvent(e)),
-      );
+      const state = stateFrom(accountAggregate, await accountEvents(accountId));
       return state.status === 'none' ? undefined : state.balance;
     },
 
     async transfer(transferId: string) {
-      return fold(
-        transferDecider,
-        (await transferEvents(transferId)).map((e) => transferAggregate.parseEvent(e)),
-      );
+      return stateFrom(transferAggregate, await transferEvents(transferId));
     },
 
     accountEvents,
@@ -102,10 +91,7 @@ export const bank = (eventStore: EventStore) => {
     /** Resolves with the transfer's final state, or throws after `timeoutMs`. */
     async settled(transferId: string, timeoutMs = 10_000): Promise<SettledTransfer> {
       const outcome = await outcomes.wait(transferId, { timeoutMs });
-      const state = fold(
-        transferDecider,
-        (await transferEvents(transferId)).map((e) => transferAggregate.parseEvent(e)),
-      );
+      const state = stateFrom(transferAggregate, await transferEvents(transferId));
       if (!outcome || !isSettled(state))
         throw new Error(`transfer ${transferId} did not settle within ${timeoutMs} ms`);
       return state;
