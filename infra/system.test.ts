@@ -140,3 +140,16 @@ describe('the whole system in one process', () => {
     );
   });
 });
+
+describe('start-up failure', () => {
+  it('rejects when the port is taken, after releasing what it had opened', async () => {
+    const { system } = await start({});
+    const port = new URL(system.url).port;
+    const dir = mkdtempSync(join(tmpdir(), 'eventfold-system-'));
+    dirs.push(dir);
+    const config = loadConfig({ PORT: port, HOST: '127.0.0.1', DATA_DIR: dir });
+    await expect(startSystem(config, createLogger({ level: 'silent' }))).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+  });
+});

@@ -177,14 +177,20 @@ export const startSystem = async (
   const readiness = createReadiness({ checks, timeoutMs: config.READY_CHECK_TIMEOUT_MS });
   registerHealthRoutes(app, readiness);
 
-  const url = await app.listen({ port: config.PORT, host: config.HOST });
-  logger.info({ roles, url }, 'eventfold started');
-
   let stopped: Promise<void> | undefined;
-  const stop = async () => {
+  const stop = () => {
+    stopped ??= stopEverything();
+    return stopped;
+  };
+  const stopEverything = async () => {
     readiness.drain();
     await closeHttp(app);
-    await Promise.all([transferProcess?.stop(), projections?.stop()]);
+    // Settled, not all: one subscriber failing to stop must not keep the other running or the
+    // clients open.
+    const subscribers = await Promise.allSettled([transferProcess?.stop(), projections?.stop()]);
+    for (const result of subscribers)
+      if (result.status === 'rejected')
+        logger.error({ err: result.reason }, 'a subscriber did not stop cleanly');
     const clients = [
       eventStore,
       readStore,
@@ -196,15 +202,23 @@ export const startSystem = async (
       if (result.status === 'rejected') logger.warn({ err: result.reason }, 'a client did not close cleanly');
   };
 
+  let url: string;
+  try {
+    url = await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    // The port is taken, say: release the leases and clients already held instead of exiting
+    // with them, so another instance can take over at once.
+    await stop();
+    throw error;
+  }
+  logger.info({ roles, url }, 'eventfold started');
+
   return {
     app,
     roles,
     url,
     readiness,
     metrics,
-    stop: () => {
-      stopped ??= stop();
-      return stopped;
-    },
+    stop,
   };
 };
