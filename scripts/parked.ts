@@ -59,6 +59,12 @@ const replay = async (cli: ProjectionCli, name: string | undefined) => {
   for (const projection of cli.select(name)) {
     const result = await replayParked({ projection, readStore: cli.readStore, logger: cli.logger });
     for (const id of result.replayed) console.log(`replayed ${id}`);
+    if (result.superseded.length > 0)
+      console.log(
+        `${result.superseded.length} of these changed nothing: a later event of the same stream had already\n` +
+          'moved its document on, so what only the replayed event carried is missing. Rebuild:\n' +
+          `    npm run projections:rebuild -- ${projection.name}`,
+      );
     for (const { id, error } of result.failed) console.log(`still failing ${id}:\n${indent(error)}`);
     console.log(
       `${projection.name}: ${result.replayed.length} replayed, ${result.failed.length} still failing`,

@@ -88,13 +88,14 @@ describe('parking', () => {
       const failed = await replayParked({ projection: poison.projection, readStore, logger: silentLogger });
       expect(failed).toEqual({
         replayed: [],
+        superseded: [],
         failed: [{ id: 'account-transactions:2', error: 'cannot handle MoneyDeposited at 2' }],
       });
       expect((await parkedEvents(readStore).list())[0]?.attempts).toBe(4);
 
       poison.fixed = true;
       const replay = await replayParked({ projection: poison.projection, readStore, logger: silentLogger });
-      expect(replay).toEqual({ replayed: ['account-transactions:2'], failed: [] });
+      expect(replay).toEqual({ replayed: ['account-transactions:2'], superseded: [], failed: [] });
       expect(await parkedEvents(readStore).list()).toEqual([]);
       expect(await allDocs(readStore, 'account_transactions')).toEqual([
         expect.objectContaining({ _id: 'a:1', amount: 100, reference: 'poison', balanceAfter: 100 }),
@@ -116,11 +117,28 @@ describe('parking', () => {
     await projector.caughtUp();
     await projector.stop();
     broken.fixed = true;
-    expect(
-      (await replayParked({ projection: broken.projection, readStore, logger: silentLogger })).replayed,
-    ).toHaveLength(1);
+    const replay = await replayParked({ projection: broken.projection, readStore, logger: silentLogger });
+    expect(replay.replayed).toHaveLength(1);
+    expect(replay.superseded).toEqual(replay.replayed);
     expect(await allDocs(readStore, 'accounts')).toEqual([
       expect.objectContaining({ balance: 150, revision: 2 }),
+    ]);
+  });
+
+  it('reports a replay that a later event of its stream superseded: what only it carried needs a rebuild', async () => {
+    const { eventStore, readStore, commands } = setup();
+    await commands.open('a');
+    await commands.deposit('a', 100);
+    const broken = fragile(accountsProjection(), (event) => event.type === 'AccountOpened');
+    const projector = startTestProjector({ projection: broken.projection, eventStore, readStore });
+    await projector.caughtUp();
+    await projector.stop();
+    broken.fixed = true;
+    const replay = await replayParked({ projection: broken.projection, readStore, logger: silentLogger });
+    expect(replay).toEqual({ replayed: ['accounts:1'], superseded: ['accounts:1'], failed: [] });
+    // The deposit made the document; the owner only the replayed event carries is not in it.
+    expect(await allDocs(readStore, 'accounts')).toEqual([
+      expect.not.objectContaining({ owner: expect.anything() }),
     ]);
   });
 

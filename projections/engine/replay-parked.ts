@@ -12,6 +12,12 @@ import { checkOps, groupOps, touchedIds, writeGrouped } from './write-ops.js';
 export type ReplayResult = {
   /** Parked entries whose events now projected; their entries are gone. */
   replayed: string[];
+  /**
+   * Of `replayed`, those whose writes changed nothing: a later event of the same stream had already
+   * moved the document past them. Whatever the later events did not carry of this one (the owner an
+   * AccountOpened sets, say) is missing from the model: rebuild the projection to get it back.
+   */
+  superseded: string[];
   /** Entries that failed again: kept, with the new error and one more attempt counted. */
   failed: { id: string; error: string }[];
 };
@@ -19,8 +25,9 @@ export type ReplayResult = {
 /**
  * Runs the (fixed) handler again on a projection's parked events, oldest first, and writes what
  * it returns. The writes are guarded like any other, so a document that a later event of the same
- * stream already moved past stays as it is: the later event carried the state. A live projector
- * may run meanwhile. The after-flush hook runs too, so caches see the replayed documents.
+ * stream already moved past stays as it is; such replays are reported as `superseded`, since only
+ * a rebuild brings back what the later events did not carry. A live projector may run meanwhile.
+ * The after-flush hook runs too, so caches see the replayed documents.
  */
 export const replayParked = async ({
   projection,
@@ -34,13 +41,14 @@ export const replayParked = async ({
   now?: () => Date;
 }): Promise<ReplayResult> => {
   const parked = parkedEvents(readStore);
-  const result: ReplayResult = { replayed: [], failed: [] };
+  const result: ReplayResult = { replayed: [], superseded: [], failed: [] };
   for (const doc of await parked.list(projection.name)) {
     try {
       const ops = checkOps(projection, projection.handle(parkedEventToRecorded(doc)));
-      await writeGrouped(readStore, groupOps([ops]));
+      const { applied, duplicates } = await writeGrouped(readStore, groupOps([ops]));
       await parked.remove([doc._id]);
       result.replayed.push(doc._id);
+      if (applied === 0 && duplicates > 0) result.superseded.push(doc._id);
       await refreshViews(projection, readStore, touchedIds([ops]), logger);
     } catch (error) {
       const { message } = describeError(error);
