@@ -122,6 +122,13 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
     let running = 0;
     let wakeSubscription: (() => void) | undefined;
     let whenIdle: (() => void) | undefined;
+    // Ends this session: on stop, on a lost lease, or when another process took the checkpoint. The
+    // steps check it (not just the outer signal), so none outlives the session it belongs to.
+    const ended = new AbortController();
+    const end = () => {
+      ended.abort();
+      wakeSubscription?.();
+    };
     log.info({ checkpoint: start?.toString() }, 'transfer process following the log');
     onFollowing();
 
@@ -171,7 +178,7 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
           } catch (error) {
             w.positions.unshift(...covered);
             w.failures++;
-            if (signal.aborted) break;
+            if (ended.signal.aborted) break;
             const delay = retryDelay(w);
             log.warn(
               {
@@ -186,7 +193,7 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
             w.retry = setTimeout(() => schedule(transferId), delay);
             break;
           }
-        } while (w.again && !signal.aborted);
+        } while (w.again && !ended.signal.aborted);
       } finally {
         w.running = false;
         running--;
@@ -202,11 +209,6 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
       saved = position;
     };
 
-    const ended = new AbortController();
-    const end = () => {
-      ended.abort();
-      wakeSubscription?.();
-    };
     signal.addEventListener('abort', end, { once: true });
     // It may have been aborted while the checkpoint loaded.
     if (signal.aborted) end();
@@ -277,6 +279,9 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
       try {
         await session(signal, resolveStarted);
         failures = 0;
+        // Ended with the lease still held: another process took the checkpoint. Give it room
+        // rather than contending at once.
+        if (!signal.aborted) await pause(1, signal);
       } catch (error) {
         failures++;
         log.error({ err: error, failures }, 'transfer process could not load its checkpoint; trying again');
