@@ -28,7 +28,13 @@ const ROOT_FILES = ['package.json', 'tsconfig.json', 'biome.json', 'vitest.confi
 const names = aggregateNames('gift-card');
 const generated = generatedFiles(names).map((file) => file.path);
 const wired = wirings.map((wiring) => wiring.file);
-const generatedTests = generated.filter((path) => path.endsWith('.test.ts'));
+// The generated tests, and the app's tests that every aggregate must pass: the layer rules, and
+// the API docs (every route documented, schema ids unique).
+const testsToRun = [
+  ...generated.filter((path) => path.endsWith('.test.ts')),
+  'infra/architecture.test.ts',
+  'read-api/http/api-docs.test.ts',
+];
 
 type Run = { code: number; output: string };
 
@@ -74,7 +80,7 @@ describe('npm run new-aggregate', () => {
       'run',
       '--reporter=json',
       `--outputFile=${join(copy, 'vitest-report.json')}`,
-      ...generatedTests,
+      ...testsToRun,
     ]);
   }, 60_000);
 
@@ -103,7 +109,7 @@ describe('npm run new-aggregate', () => {
     expect(result.code, result.output).toBe(0);
   }, 120_000);
 
-  it('passes its own tests, wired into the app', async () => {
+  it('passes its own tests and the app’s, wired into the app', async () => {
     const result = await tests;
     expect(result.code, result.output).toBe(0);
     const report = JSON.parse(readFileSync(join(copy, 'vitest-report.json'), 'utf8')) as {
@@ -114,7 +120,7 @@ describe('npm run new-aggregate', () => {
     expect(report.numFailedTests).toBe(0);
     expect(report.numPassedTests).toBeGreaterThan(30);
     expect(report.testResults.map(({ name, status }) => [name, status]).sort()).toEqual(
-      generatedTests.map((path) => [join(copy, path), 'passed']).sort(),
+      testsToRun.map((path) => [join(copy, path), 'passed']).sort(),
     );
   }, 120_000);
 
@@ -126,6 +132,16 @@ describe('npm run new-aggregate', () => {
     for (const path of generated) expect(again.output).toContain(path);
     expect(again.output).toContain('Nothing was written.');
     expect(snapshot(copy)).toEqual(before);
+  });
+
+  it('refuses a name whose OpenAPI schema id is taken, and writes nothing', async () => {
+    const before = snapshot(copy);
+    // Account's transactions are documented as 'Transaction'.
+    const taken = await run(copy, 'npm', ['run', '--silent', 'new-aggregate', '--', 'transaction']);
+    expect(taken.code).toBe(1);
+    expect(taken.output).toContain("'Transaction' (read-api/accounts/account-views.ts)");
+    expect(snapshot(copy)).toEqual(before);
+    expect(existsSync(join(copy, 'domain', 'transactions'))).toBe(false);
   });
 
   it('refuses an invalid name, and writes nothing', async () => {

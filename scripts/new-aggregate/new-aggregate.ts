@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { type GeneratedFile, generatedFiles } from './generated-files.js';
 import { type AggregateNames, aggregateNames } from './names.js';
@@ -18,8 +18,8 @@ export type Scaffolded = {
 
 /**
  * Writes an aggregate into every layer under `root` and wires it in. All or nothing: the name, the
- * absence of every file and the wiring are checked before the first write, so a refusal
- * (InvalidNameError, AlreadyExistsError, WiringError) leaves the tree as it was.
+ * absence of every file, the OpenAPI schema ids and the wiring are checked before the first write,
+ * so a refusal (InvalidNameError, AlreadyExistsError, WiringError) leaves the tree as it was.
  */
 export const newAggregate = ({
   root,
@@ -37,6 +37,13 @@ export const newAggregate = ({
     throw new AlreadyExistsError(
       `refusing to overwrite what exists:\n${existing.map((file) => `  ${file.path}`).join('\n')}`,
     );
+  const taken = schemaIdsInUse(root);
+  const clashes = [names.pascal, `${names.pascal}CommandAccepted`].filter((id) => taken.has(id));
+  if (clashes.length > 0)
+    throw new AlreadyExistsError(
+      `the OpenAPI schema ${clashes.map((id) => `'${id}' (${taken.get(id)})`).join(', ')} would be ` +
+        'declared twice, and one would hide the other in /openapi.json; choose another name',
+    );
   const rewired = wirings.map((wiring) => ({
     wiring,
     source: wiring.wire(readFileSync(join(root, wiring.file), 'utf8'), names),
@@ -50,6 +57,22 @@ export const newAggregate = ({
   }
   for (const { wiring, source } of rewired) writeFileSync(join(root, wiring.file), source);
   return { names, created: files, wired: rewired.map(({ wiring }) => wiring) };
+};
+
+/** Every `.meta({ id })` of the layers' code, with the file that declares it. */
+const schemaIdsInUse = (root: string): Map<string, string> => {
+  const ids = new Map<string, string>();
+  for (const layer of ['domain', 'commands', 'projections', 'read-api']) {
+    const folder = join(root, layer);
+    if (!existsSync(folder)) continue;
+    for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts')) continue;
+      const path = join(entry.parentPath, entry.name);
+      for (const [, id = ''] of readFileSync(path, 'utf8').matchAll(/\.meta\(\{\s*id:\s*'([^']+)'/g))
+        ids.set(id, relative(root, path));
+    }
+  }
+  return ids;
 };
 
 /**
