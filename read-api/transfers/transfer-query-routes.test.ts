@@ -56,9 +56,11 @@ describe('GET /transfers/:id', () => {
     ['a malformed id', '/transfers/a%20b', {}],
     ['a query parameter', '/transfers/t1?x=1', {}],
     ['a malformed x-min-position', '/transfers/t1', { 'x-min-position': '-1' }],
-  ])('answers 400 for %s', async (_name, url, headers) => {
+    ['two x-min-positions', '/transfers/t1', { 'x-min-position': ['5', '6'] }],
+  ])('answers 400 for %s, and reads nothing', async (_name, url, headers) => {
     harness = await startReadApi();
     expectProblem(await harness.app.inject({ url, headers }), 400, 'invalid-request');
+    expect(harness.calls).toEqual([]);
   });
 
   it('answers 503 with Retry-After when the read model does not reach x-min-position in time', async () => {
