@@ -128,9 +128,10 @@ const registerCallback = (node: ts.Node): ts.ArrowFunction | ts.FunctionExpressi
     : undefined;
 };
 
-const callsA = (node: ts.Node, test: (callee: string) => boolean): boolean =>
+/** Whether a call to a plain function whose name passes `test` occurs anywhere under `node`. */
+const containsCall = (node: ts.Node, test: (callee: string) => boolean): boolean =>
   (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && test(node.expression.text)) ||
-  (ts.forEachChild(node, (child) => callsA(child, test) || undefined) ?? false);
+  (ts.forEachChild(node, (child) => containsCall(child, test) || undefined) ?? false);
 
 /**
  * commands/command-api.ts: in `registerCommandApi`, before its final `return`, register the routes
@@ -233,7 +234,9 @@ export const readApiWiring: Wiring = {
       const callback = registerCallback(statement);
       return callback?.body && ts.isBlock(callback.body) ? [callback] : [];
     });
-    const queryScopes = scopes.filter((scope) => callsA(scope, (callee) => callee.endsWith('QueryRoutes')));
+    const queryScopes = scopes.filter((scope) =>
+      containsCall(scope, (callee) => callee.endsWith('QueryRoutes')),
+    );
     const candidates = queryScopes.length > 0 ? queryScopes : scopes;
     const [scope, ...others] = candidates;
     if (!scope || others.length > 0)
