@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EventStore, Position, RecordedEvent } from '../../infra/event-store/event-store.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
 import { backoffDelay } from './backoff.js';
@@ -210,8 +210,12 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
       batch.entries.push(entry);
       batch.last = event.position;
       if (until !== undefined && event.position >= until) break;
-      if (batch.entries.length >= tuning.batchSize) await flush();
-      else schedule();
+      if (batch.entries.length >= tuning.batchSize) {
+        await flush();
+        // In-process stores (SQLite, embedded) answer without waiting on I/O, so a catch-up would
+        // otherwise be one stretch of microtasks: no lease renewal, signal or HTTP request between.
+        await yieldToEventLoop();
+      } else schedule();
     }
   } catch (error) {
     fail(error);

@@ -152,6 +152,39 @@ describe('projector', () => {
     }
   });
 
+  it('lets timers and I/O run between the batches of a catch-up on in-process stores', async () => {
+    const { eventStore, readStore } = setup();
+    for (let i = 0; i < 40; i++)
+      await eventStore.append(
+        `clock-${i}`,
+        Array.from({ length: 50 }, (_, j) => eventData('Ticked', { j }, testTime(j))),
+        { expectedRevision: 'no_stream' },
+      );
+    const head = (await eventStore.headPosition())!;
+    const ticks: Projection = {
+      name: 'ticks',
+      eventTypes: ['Ticked'],
+      collections: [{ name: 'ticks' }],
+      handle: (event) => ({
+        ticks: [{ insertOne: { document: { _id: String(event.position) } } }],
+      }),
+    };
+    // Neither store waits on I/O: without a yield between batches, the whole catch-up is one
+    // stretch of microtasks, and a timer (the lease's renewal, an HTTP request) waits until its end.
+    let checkpointAtTimer: bigint | undefined;
+    const projector = startTestProjector({ projection: ticks, eventStore, readStore });
+    setTimeout(() => {
+      checkpointAtTimer = projector.watch.latest('ticks') ?? 0n;
+    }, 0);
+    try {
+      await projector.caughtUp();
+      expect(checkpointAtTimer).toBeDefined();
+      expect(checkpointAtTimer).toBeLessThan(head);
+    } finally {
+      await projector.stop();
+    }
+  });
+
   it('reports lag in events, counted up to a limit', async () => {
     const { eventStore, readStore, commands } = setup();
     await commands.open('a');
