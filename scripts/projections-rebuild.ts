@@ -36,6 +36,13 @@ const bar = new cliProgress.SingleBar(
   },
   cliProgress.Presets.shades_classic,
 );
+// Ctrl-C cancels before the swap: the live model stays as it was and the lease goes back at once,
+// instead of the live projector waiting for the lease to expire.
+const cancel = new AbortController();
+process.once('SIGINT', () => {
+  console.error(`\ncancelling the rebuild of ${projection.name}; the live model is left as it was`);
+  cancel.abort();
+});
 const started = performance.now();
 const head = await cli.eventStore.headPosition();
 bar.start(Number(head ?? 0n), 0, { events: 0, rate: 0, phase: 'catching up' });
@@ -48,6 +55,7 @@ try {
     logger: cli.logger,
     tuning: tuningFrom(cli.config),
     leaseTtlMs: cli.config.PROJECTION_LEASE_TTL_MS,
+    signal: cancel.signal,
     onProgress: ({ phase, eventsProjected, position, head }) => {
       const seconds = (performance.now() - started) / 1000;
       if (head !== undefined) bar.setTotal(Number(head));
