@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createCheckpointWatch } from './checkpoint-watch.js';
 
@@ -48,6 +49,27 @@ describe('checkpoint watch', () => {
     stored = 4n;
     expect(await waiting).toBe(true);
     expect(reads).toBeGreaterThan(0);
+    // No one waits any more: the poll loop has ended, and reads nothing while time passes.
+    const readsWhenAnswered = reads;
+    await sleep(30);
+    expect(reads).toBe(readsWhenAnswered);
+  });
+
+  it('does not poll a projection while `when` says this process projects it', async () => {
+    let reads = 0;
+    const watch = createCheckpointWatch({
+      poll: {
+        read: async () => {
+          reads++;
+          return 4n;
+        },
+        when: () => false,
+        minDelayMs: 1,
+        maxDelayMs: 2,
+      },
+    });
+    expect(await watch.waitFor('p', 4n, { timeoutMs: 30 })).toBe(false);
+    expect(reads).toBe(0);
   });
 
   it('keeps a listener that throws from stopping the others or the advance', async () => {
