@@ -38,6 +38,8 @@ export type Projection = {
   /**
    * The writes `event` makes, in order. Pure: no I/O, no clock (times come from the event's
    * metadata), so replaying an event gives the same writes. Throwing parks the event.
+   * Delivery is at least once (a restart replays from the checkpoint, a batch write is retried),
+   * so each write must be idempotent: guard it by the stream revision (`guardedUpsert`).
    */
   handle(event: RecordedEvent): ProjectionOps;
   /**
