@@ -1,4 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   AccountId,
@@ -10,9 +9,10 @@ import {
 } from '../../domain/accounts/account.js';
 import { positionToJson } from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
-import { ProblemDetails } from '../../infra/http/problem-details.js';
+import { problemResponses } from '../../infra/http/problem-details.js';
 import type { CommandResult } from '../pipeline/handle-command.js';
 import { type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 
 // Request bodies are the domain commands minus what the URL says; strict, so an unknown field is
 // a 400 rather than silently ignored.
@@ -40,14 +40,7 @@ const accepted = (accountId: string) => (result: CommandResult) => ({
   position: positionToJson(result.position),
 });
 
-const errors = {
-  400: ProblemDetails,
-  404: ProblemDetails,
-  409: ProblemDetails,
-  413: ProblemDetails,
-  415: ProblemDetails,
-  422: ProblemDetails,
-};
+const errors = problemResponses(400, 404, 409, 413, 415, 422);
 
 // Loose: a strict or stripping schema would drop every other header from the request.
 const headers = z.looseObject({
@@ -60,15 +53,6 @@ const headers = z.looseObject({
     .optional()
     .describe('Carried into every event and log line; generated if absent'),
 });
-
-/**
- * A retried open without an accountId must land on the same account, so with an Idempotency-Key
- * the id is derived from the key; without one it is random.
- */
-const newAccountId = (idempotencyKey: string | undefined) =>
-  idempotencyKey === undefined
-    ? randomUUID()
-    : `acc-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
 
 export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
   app.post(
@@ -84,7 +68,7 @@ export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
     },
     async (request, reply) => {
       const idempotencyKey = idempotencyKeyOf(request);
-      const accountId = request.body.accountId ?? newAccountId(idempotencyKey);
+      const accountId = request.body.accountId ?? idFromIdempotencyKey('acc', idempotencyKey);
       const command = { type: 'OpenAccount' as const, ...request.body, accountId };
       return run(request, reply, {
         aggregate: accountAggregate,

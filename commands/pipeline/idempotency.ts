@@ -19,13 +19,21 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
 
 const RECORD_TYPE = 'IdempotentResponseRecorded';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** Hex sha256 of a text: the one hash behind idempotency streams, request hashes and derived ids. */
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export const idempotencyStreamId = (key: string) => `idempotency-${sha256(key)}`;
 
 /** What makes two requests "the same": method, path and the validated command, in a fixed key order. */
 export const requestHash = (method: string, path: string, command: unknown) =>
   sha256(JSON.stringify([method, path, command]));
+
+/**
+ * The id of an entity a command creates: derived from the Idempotency-Key when there is one, so a
+ * retried create without a client-chosen id lands on the same entity; random otherwise.
+ */
+export const idFromIdempotencyKey = (prefix: string, key: string | undefined) =>
+  key === undefined ? randomUUID() : `${prefix}-${sha256(key).slice(0, 32)}`;
 
 export const createIdempotencyStore = (eventStore: EventStore) => {
   const find = async (key: string, hash: string): Promise<RecordedResponse | undefined> => {

@@ -1,13 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AccountId } from '../../domain/accounts/account.js';
 import { Amount } from '../../domain/shared/money.js';
 import { RequestTransfer, TransferId, transferAggregate } from '../../domain/transfers/transfer.js';
 import { type EventStore, positionToJson } from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
-import { ProblemDetails } from '../../infra/http/problem-details.js';
+import { problemResponses } from '../../infra/http/problem-details.js';
 import { TransferView } from '../../read-api/transfers/transfer-views.js';
 import { type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 import { preferredWait } from './prefer-wait.js';
 import type { TransferOutcomes } from './transfer-outcomes.js';
 import { transferStreamId } from './transfer-process.js';
@@ -72,11 +72,6 @@ const headers = (waitMaxSeconds: number) =>
       ),
   });
 
-const newTransferId = (idempotencyKey: string | undefined) =>
-  idempotencyKey === undefined
-    ? randomUUID()
-    : `tr-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}`;
-
 export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) => {
   const { run, outcomes, eventStore, config } = deps;
   const now = deps.now ?? Date.now;
@@ -97,19 +92,14 @@ export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) =>
         response: {
           200: TransferSettled,
           202: TransferAccepted,
-          400: ProblemDetails,
-          404: ProblemDetails,
-          409: ProblemDetails,
-          413: ProblemDetails,
-          415: ProblemDetails,
-          422: ProblemDetails,
+          ...problemResponses(400, 404, 409, 413, 415, 422),
         },
       },
     },
     async (request, reply) => {
       const idempotencyKey = idempotencyKeyOf(request);
       const { fromAccountId, toAccountId, amount } = request.body;
-      const transferId = request.body.transferId ?? newTransferId(idempotencyKey);
+      const transferId = request.body.transferId ?? idFromIdempotencyKey('tr', idempotencyKey);
       const command = RequestTransfer.parse({
         type: 'RequestTransfer',
         transferId,

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { type AccountState, accountAggregate, accountDecider } from '../../domain/accounts/account.js';
 import { stateFrom, streamIdFor } from '../../domain/shared/decider.js';
 import { isDomainError } from '../../domain/shared/domain-error.js';
@@ -14,6 +13,7 @@ import {
 import type { EventStore, RecordedEvent } from '../../infra/event-store/event-store.js';
 import type { Logger } from '../../infra/logger.js';
 import type { CommandHandler, CommandResult } from '../pipeline/handle-command.js';
+import { sha256 } from '../pipeline/idempotency.js';
 
 /**
  * The transfer saga, one step at a time: read where the transfer stands, do the next thing, record
@@ -48,7 +48,7 @@ export type TransferStepsDeps = {
 /** A step ran this many times without settling the transfer: something else is writing to it. */
 const MAX_STEPS = 10;
 
-const hashOf = (command: unknown) => createHash('sha256').update(JSON.stringify(command)).digest('hex');
+const hashOf = (command: unknown) => sha256(JSON.stringify(command));
 
 const reasonFor = (code: string): TransferFailureReason => {
   const parsed = TransferFailureReason.safeParse(code);

@@ -18,6 +18,13 @@ export const ProblemDetails = z
   .meta({ id: 'ProblemDetails' });
 export type ProblemDetails = z.infer<typeof ProblemDetails>;
 
+/** The `response` entries of a route schema for the error statuses it may answer with. */
+export const problemResponses = <const Status extends number>(...statuses: Status[]) =>
+  Object.fromEntries(statuses.map((status) => [status, ProblemDetails])) as Record<
+    Status,
+    typeof ProblemDetails
+  >;
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export const problemType = (slug: string) => `urn:eventfold:problem:${slug}`;
