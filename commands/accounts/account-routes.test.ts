@@ -266,6 +266,36 @@ describe('command API', () => {
       expect(await eventStore.headPosition()).toBe(head);
     });
 
+    it('answers a damaged idempotency record with a 500 problem, neither replaying it nor deciding again', async () => {
+      const id = await open();
+      const { idempotencyStreamId } = await import('../pipeline/idempotency.js');
+      await eventStore.append(
+        idempotencyStreamId('k-damaged'),
+        [
+          {
+            type: 'IdempotentResponseRecorded',
+            data: { requestHash: 'whatever', response: 'not a response' },
+            metadata: {
+              eventId: 'e-damaged',
+              correlationId: 'c',
+              causationId: 'c',
+              occurredAt: new Date(0).toISOString(),
+              schemaVersion: 1,
+            },
+          },
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+      const head = await eventStore.headPosition();
+      const response = await post(
+        `/accounts/${id}/deposits`,
+        { amount: 10 },
+        { 'idempotency-key': 'k-damaged' },
+      );
+      expectProblem(response, 500, 'internal');
+      expect(await eventStore.headPosition()).toBe(head);
+    });
+
     it('opens one account for a repeated open without an id', async () => {
       const first = await post(
         '/accounts',

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { type EventStore, WrongExpectedRevisionError } from '../../infra/event-store/event-store.js';
 import { IdempotencyKeyReusedError, SCHEMA_VERSION } from './handle-command.js';
 
@@ -12,12 +13,33 @@ import { IdempotencyKeyReusedError, SCHEMA_VERSION } from './handle-command.js';
  * (handle-command.ts) and answers with their result: still exactly once. Rejected commands (4xx)
  * append nothing and record nothing, so retrying one decides again.
  */
-export type RecordedResponse = { status: number; body: unknown };
-
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
 
 const RECORD_TYPE = 'IdempotentResponseRecorded';
+
+/** A successful response, the only kind recorded. */
+export const RecordedResponse = z.object({ status: z.number().int().min(200).max(299), body: z.unknown() });
+export type RecordedResponse = z.infer<typeof RecordedResponse>;
+
+/** The data of an idempotency record: the hash of the request that set it, and its response. */
+export const IdempotencyRecord = z.object({ requestHash: z.string(), response: RecordedResponse });
+export type IdempotencyRecord = z.infer<typeof IdempotencyRecord>;
+
+/**
+ * An idempotency record that is not one: written by something else, or damaged. Neither replaying
+ * it nor running the command again would be safe, so the request fails as a server fault.
+ */
+export class InvalidIdempotencyRecordError extends Error {
+  override readonly name = 'InvalidIdempotencyRecordError';
+
+  constructor(
+    readonly streamId: string,
+    cause: unknown,
+  ) {
+    super(`${streamId} does not hold a valid ${RECORD_TYPE} record`, { cause });
+  }
+}
 
 /** Hex sha256 of a text: the one hash behind idempotency streams, request hashes and derived ids. */
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -37,11 +59,14 @@ export const idFromIdempotencyKey = (prefix: string, key: string | undefined) =>
 
 export const createIdempotencyStore = (eventStore: EventStore) => {
   const find = async (key: string, hash: string): Promise<RecordedResponse | undefined> => {
-    const [record] = await eventStore.readStream(idempotencyStreamId(key));
+    const streamId = idempotencyStreamId(key);
+    const [record] = await eventStore.readStream(streamId);
     if (!record) return undefined;
-    const data = record.data as { requestHash: string; response: RecordedResponse };
-    if (data.requestHash !== hash) throw new IdempotencyKeyReusedError(key);
-    return data.response;
+    const parsed = IdempotencyRecord.safeParse(record.data);
+    if (record.type !== RECORD_TYPE || !parsed.success)
+      throw new InvalidIdempotencyRecordError(streamId, parsed.error ?? `event type ${record.type}`);
+    if (parsed.data.requestHash !== hash) throw new IdempotencyKeyReusedError(key);
+    return parsed.data.response;
   };
 
   const save = async (
