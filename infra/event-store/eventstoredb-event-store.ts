@@ -31,7 +31,11 @@ import {
 import { subscribeToAllOf } from './eventstoredb-subscription.js';
 
 /**
- * The event store on EventStoreDB (gRPC client v6, server 23.10 or later).
+ * The event store on EventStoreDB (gRPC client v6, server 23.10 or later). On 24.10 or 25.0 run a
+ * current patch (25.0.1 or later on 25.0) with the fix for KurrentDB issue #4970: a filtered `$all`
+ * subscription could send a checkpoint equal to the end of the log, the position the next event
+ * then takes. The subscription here does not lose that event (eventstoredb-subscription.ts), but
+ * other consumers of the same server may.
  *
  * Positions: our Position is EventStoreDB's commit position. Every event appended through gRPC is
  * written as its own implicitly committed record, and reading `$all` gives each such event

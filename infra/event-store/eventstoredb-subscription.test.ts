@@ -171,7 +171,8 @@ describe('EventStoreDB subscription, against a scripted server', () => {
     expect(result.error).toBeUndefined();
     expect(result.positions).toEqual(range(100, 3000).map(BigInt));
     const checkpoints = result.log.filter(([kind]) => kind === 'checkpoint').map(([, p]) => p);
-    expect(checkpoints).toEqual([550n, 1050n, 1550n, 2050n, 2550n, 3000n]);
+    // A server checkpoint covers the positions before it; caught up covers the last event.
+    expect(checkpoints).toEqual([549n, 1049n, 1549n, 2049n, 2549n, 3000n]);
     for (const [index, [kind, p]] of result.log.entries()) {
       if (kind !== 'checkpoint') continue;
       const before = result.log.slice(0, index).filter(([k]) => k === 'event');
@@ -189,6 +190,29 @@ describe('EventStoreDB subscription, against a scripted server', () => {
       ['event', 300n],
       ['checkpoint', 300n],
     ]);
+  });
+
+  it('delivers an event at the position of a checkpoint (KurrentDB #4970: a checkpoint at the end of the log)', async () => {
+    const script = [...events(100), { checkpoint: 200n }, ...events(200), { caughtUp: true } as const];
+    const result = await subscribe([script], {}, { count: 2, checkpoint: 200n });
+    expect(result.error).toBeUndefined();
+    expect(result.log).toEqual([
+      ['event', 100n],
+      ['checkpoint', 199n],
+      ['event', 200n],
+      ['checkpoint', 200n],
+    ]);
+  });
+
+  it('resubscribes after a checkpoint from before it, so an event at the checkpoint still arrives', async () => {
+    const first = [...events(100), { checkpoint: 300n }, { error: new UnavailableError() }];
+    const second = [...events(300, 400), { caughtUp: true } as const];
+    const result = await subscribe([first, second], {}, { count: 3, stored: events(200) });
+    expect(result.error).toBeUndefined();
+    expect(result.positions).toEqual([100n, 300n, 400n]);
+    // 299 is between events: the subscription starts after 200, the last event before it.
+    const subscriptions = result.requests.filter((r) => r.subscription);
+    expect(subscriptions.map((r) => r.from)).toEqual([undefined, 200n]);
   });
 
   it('resubscribes after a transient failure from the last position delivered, dropping repeats', async () => {

@@ -24,6 +24,12 @@ import { resubscribing } from './resubscribe.js';
 /**
  * subscribeToAll over EventStoreDB: a server-side filtered catch-up subscription, resubscribed from
  * the last position delivered when the connection drops (the client does not resubscribe by itself).
+ *
+ * A server checkpoint at P is taken to cover only the positions strictly before P. Some servers
+ * (KurrentDB issue #4970, a regression fixed in 25.0.1 and a 24.10 patch) send a checkpoint equal
+ * to the end of the log, which is where the next event is then written: treating P as looked at
+ * would drop that event here, and a consumer resuming after P would never see it. So P - 1 is what
+ * is reported and resubscribed from, and an event at P is still delivered.
  */
 export async function* subscribeToAllOf(
   client: EventStoreDBClient,
@@ -44,10 +50,10 @@ export async function* subscribeToAllOf(
   });
   for await (const item of items) {
     if ('checkpoint' in item) {
-      // A checkpoint behind an event already yielded says nothing new; caught up means everything
-      // up to the last event delivered has been looked at.
-      const position = item.checkpoint === CAUGHT_UP ? delivered : item.checkpoint;
-      if (delivered !== undefined && position !== undefined && position < delivered) continue;
+      // Caught up means everything up to the last event delivered has been looked at. A checkpoint
+      // that covers nothing beyond an event already yielded says nothing new.
+      const position = item.checkpoint === CAUGHT_UP ? delivered : coveredBy(item.checkpoint);
+      if (position === undefined || (delivered !== undefined && position < delivered)) continue;
       delivered = position;
       report(position);
       continue;
@@ -60,6 +66,10 @@ export async function* subscribeToAllOf(
     if (event && matchesFilter(event, filter)) yield event;
   }
 }
+
+/** The last position a server checkpoint vouches for: strictly before it (see above); none for 0. */
+const coveredBy = (checkpoint: Position): Position | undefined =>
+  checkpoint > 0n ? checkpoint - 1n : undefined;
 
 const CAUGHT_UP = Symbol('caught up');
 type Checkpoint = { checkpoint: Position | typeof CAUGHT_UP };
