@@ -11,7 +11,7 @@ import { positionToJson } from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { problemResponses } from '../../infra/http/problem-details.js';
 import type { CommandResult } from '../pipeline/handle-command.js';
-import { type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { CommandHeaders, type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
 import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 
 // Request bodies are the domain commands minus what the URL says; strict, so an unknown field is
@@ -42,18 +42,6 @@ const accepted = (accountId: string) => (result: CommandResult) => ({
 
 const errors = problemResponses(400, 404, 409, 413, 415, 422);
 
-// Loose: a strict or stripping schema would drop every other header from the request.
-const headers = z.looseObject({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .describe('Makes the command safe to retry: a repeat returns the first response and appends nothing'),
-  'x-correlation-id': z
-    .string()
-    .optional()
-    .describe('Carried into every event and log line; generated if absent'),
-});
-
 export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
   app.post(
     '/accounts',
@@ -61,7 +49,7 @@ export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
       schema: {
         tags: ['accounts: commands'],
         summary: 'Open an account',
-        headers,
+        headers: CommandHeaders,
         body: OpenAccountBody,
         response: { 201: CommandAccepted, ...errors },
       },
@@ -91,7 +79,7 @@ export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
         schema: {
           tags: ['accounts: commands'],
           summary,
-          headers,
+          headers: CommandHeaders,
           params: AccountParams,
           body: MoneyBody,
           response: { 200: CommandAccepted, ...errors },
@@ -113,7 +101,7 @@ export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
       schema: {
         tags: ['accounts: commands'],
         summary: 'Close an account (only at zero balance)',
-        headers,
+        headers: CommandHeaders,
         params: AccountParams,
         // No body, or an empty JSON object.
         body: z.strictObject({}).nullish(),

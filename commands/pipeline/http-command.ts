@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { Aggregate } from '../../domain/shared/decider.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
 import {
@@ -15,6 +16,21 @@ import {
 } from './idempotency.js';
 
 export const IDEMPOTENT_REPLAY_HEADER = 'idempotent-replayed';
+
+/**
+ * The headers every command route documents. Loose: a strict or stripping schema would drop every
+ * other header from the request. The key itself is checked by idempotencyKeyOf.
+ */
+export const CommandHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .describe('Makes the command safe to retry: a repeat returns the first response and appends nothing'),
+  'x-correlation-id': z
+    .string()
+    .optional()
+    .describe('Carried into every event, saga command and log line; generated if absent'),
+});
 
 /** Reads and checks the Idempotency-Key header; undefined when the caller sent none. */
 export const idempotencyKeyOf = (request: FastifyRequest): string | undefined => {

@@ -6,7 +6,7 @@ import { type EventStore, positionToJson } from '../../infra/event-store/event-s
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { problemResponses } from '../../infra/http/problem-details.js';
 import { TransferView } from '../../read-api/transfers/transfer-views.js';
-import { type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { CommandHeaders, type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
 import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 import { preferredWait } from './prefer-wait.js';
 import type { TransferOutcomes } from './transfer-outcomes.js';
@@ -53,15 +53,7 @@ export const TransferSettled = TransferView.extend({
 }).meta({ id: 'TransferSettled' });
 
 const headers = (waitMaxSeconds: number) =>
-  z.looseObject({
-    'idempotency-key': z
-      .string()
-      .optional()
-      .describe('Makes the request safe to retry: a repeat starts no second transfer'),
-    'x-correlation-id': z
-      .string()
-      .optional()
-      .describe('Carried into every event, command and log line of the transfer; generated if absent'),
+  CommandHeaders.extend({
     prefer: z
       .string()
       .optional()

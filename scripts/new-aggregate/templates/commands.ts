@@ -1,8 +1,7 @@
 import type { AggregateNames } from '../names.js';
 
 /** commands/<plural>/<name>-routes.ts: the write API routes, through the shared command runner. */
-export const commandRoutes = (n: AggregateNames) => `import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+export const commandRoutes = (n: AggregateNames) => `import { z } from 'zod';
 import {
   Archive${n.pascal},
   Create${n.pascal},
@@ -12,9 +11,10 @@ import {
 } from '../../domain/${n.kebabPlural}/${n.kebab}.js';
 import { positionToJson } from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
-import { ProblemDetails } from '../../infra/http/problem-details.js';
+import { problemResponses } from '../../infra/http/problem-details.js';
 import type { CommandResult } from '../pipeline/handle-command.js';
-import { type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { CommandHeaders, type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 
 // Request bodies are the domain commands minus what the URL says; strict, so an unknown field is
 // a 400 rather than silently ignored.
@@ -42,37 +42,9 @@ const accepted = (${n.idField}: string) => (result: CommandResult) => ({
   position: positionToJson(result.position),
 });
 
-const errors = {
-  400: ProblemDetails,
-  404: ProblemDetails,
-  409: ProblemDetails,
-  413: ProblemDetails,
-  415: ProblemDetails,
-  422: ProblemDetails,
-};
-
-// Loose: a strict or stripping schema would drop every other header from the request.
-const headers = z.looseObject({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .describe('Makes the command safe to retry: a repeat returns the first response and appends nothing'),
-  'x-correlation-id': z
-    .string()
-    .optional()
-    .describe('Carried into every event and log line; generated if absent'),
-});
+const errors = problemResponses(400, 404, 409, 413, 415, 422);
 
 const tags = ['${n.kebabPlural}: commands'];
-
-/**
- * A retried create without an id must land on the same ${n.words}, so with an Idempotency-Key the
- * id is derived from the key; without one it is random.
- */
-const new${n.pascal}Id = (idempotencyKey: string | undefined) =>
-  idempotencyKey === undefined
-    ? randomUUID()
-    : \`${n.kebab}-\${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}\`;
 
 export const ${n.camel}CommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
   app.post(
@@ -81,14 +53,14 @@ export const ${n.camel}CommandRoutes = (app: HttpApp, run: HttpCommandRunner) =>
       schema: {
         tags,
         summary: 'Create a ${n.words}',
-        headers,
+        headers: CommandHeaders,
         body: Create${n.pascal}Body,
         response: { 201: ${n.pascal}CommandAccepted, ...errors },
       },
     },
     async (request, reply) => {
       const idempotencyKey = idempotencyKeyOf(request);
-      const ${n.idField} = request.body.${n.idField} ?? new${n.pascal}Id(idempotencyKey);
+      const ${n.idField} = request.body.${n.idField} ?? idFromIdempotencyKey('${n.kebab}', idempotencyKey);
       return run(request, reply, {
         aggregate: ${n.camel}Aggregate,
         id: ${n.idField},
@@ -106,7 +78,7 @@ export const ${n.camel}CommandRoutes = (app: HttpApp, run: HttpCommandRunner) =>
       schema: {
         tags,
         summary: 'Rename a ${n.words}',
-        headers,
+        headers: CommandHeaders,
         params: ${n.pascal}Params,
         body: Rename${n.pascal}Body,
         response: { 200: ${n.pascal}CommandAccepted, ...errors },
@@ -132,7 +104,7 @@ export const ${n.camel}CommandRoutes = (app: HttpApp, run: HttpCommandRunner) =>
       schema: {
         tags,
         summary: 'Archive a ${n.words} (for good)',
-        headers,
+        headers: CommandHeaders,
         params: ${n.pascal}Params,
         // No body, or an empty JSON object.
         body: z.strictObject({}).nullish(),
