@@ -18,6 +18,11 @@ export type ParkedEventDocument = Document & {
   parkedAt: string;
   /** The projector instance (or rebuild) that parked it. */
   parkedBy: string;
+  /**
+   * Set when the event parked only because an earlier event of its stream is parked (this is that
+   * one's `_id`): its handler did not run, so that the model never shows the stream with a hole.
+   */
+  behind?: string;
 };
 
 export const parkedEventId = (projection: string, position: Position): string =>
@@ -45,6 +50,24 @@ export const parkedEventDocument = (park: {
   parkedBy: park.parkedBy,
 });
 
+/** The entry of an event held back behind `behind`, an earlier parked event of its stream. */
+export const parkedBehindDocument = (park: {
+  projection: string;
+  event: RecordedEvent;
+  behind: string;
+  parkedBy: string;
+  now: Date;
+}): ParkedEventDocument => ({
+  _id: parkedEventId(park.projection, park.event.position),
+  projection: park.projection,
+  event: { ...park.event, position: positionToJson(park.event.position) },
+  error: { name: 'StreamParked', message: `an earlier event of this stream is parked: ${park.behind}` },
+  attempts: 0,
+  parkedAt: park.now.toISOString(),
+  parkedBy: park.parkedBy,
+  behind: park.behind,
+});
+
 /** Parking the same event twice keeps one entry, the latest. */
 export const parkOp = (doc: ParkedEventDocument): WriteOp => ({
   replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true },
@@ -58,14 +81,27 @@ export const parkedEventToRecorded = (doc: ParkedEventDocument): RecordedEvent =
 
 export const parkedEvents = (readStore: ReadStore) => {
   const docs = readStore.collection<ParkedEventDocument>(PARKED_EVENTS);
+  /** In position order within each projection ($all order, as they were projected). */
+  const list = async (projection?: string): Promise<ParkedEventDocument[]> => {
+    const found = await docs.find(projection === undefined ? {} : { projection });
+    return found.sort((a, b) => compareText(a.projection, b.projection) || comparePositions(a, b));
+  };
   return {
-    /** In position order within each projection ($all order, as they were projected). */
-    async list(projection?: string): Promise<ParkedEventDocument[]> {
-      const found = await docs.find(projection === undefined ? {} : { projection });
-      return found.sort((a, b) => compareText(a.projection, b.projection) || comparePositions(a, b));
-    },
+    list,
 
     count: (projection: string) => docs.countDocuments({ projection }),
+
+    /** The streams (all, or of `streamIds`) with a parked event, each with the `_id` of its first. */
+    async blockedStreams(projection: string, streamIds?: readonly string[]): Promise<Map<string, string>> {
+      const found = await docs.find({
+        projection,
+        ...(streamIds !== undefined && { 'event.streamId': { $in: streamIds } }),
+      });
+      const blocked = new Map<string, string>();
+      for (const doc of found.sort(comparePositions))
+        if (!blocked.has(doc.event.streamId)) blocked.set(doc.event.streamId, doc._id);
+      return blocked;
+    },
 
     async remove(ids: readonly string[]): Promise<void> {
       if (ids.length > 0) await docs.bulkWrite(ids.map((_id) => ({ deleteOne: { filter: { _id } } })));

@@ -4,7 +4,7 @@ import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-st
 import type { Collection, Document, ReadStore, WriteOp } from '../../infra/read-store/read-store.js';
 import { accountTransactionsProjection } from '../accounts/account-transactions-projection.js';
 import { accountsProjection } from '../accounts/accounts-projection.js';
-import { parkedEvents } from './parked-events.js';
+import { parkedEventDocument, parkedEvents, parkOp } from './parked-events.js';
 import { replayParked } from './replay-parked.js';
 import {
   accountCommands,
@@ -48,7 +48,7 @@ const namesId = (ops: readonly WriteOp[], id: string) =>
   ops.some((op) => 'updateOne' in op && op.updateOne.filter._id === id);
 
 describe('parking', () => {
-  it('parks a poison event after its retries, projects the events after it, and replays it once fixed', async () => {
+  it('parks a poison event after its retries and the later events of its stream behind it, projects the other streams, and replays them in order once fixed', async () => {
     const { eventStore, readStore, commands } = setup();
     await commands.open('a');
     await commands.deposit('a', 100, 'poison');
@@ -77,29 +77,46 @@ describe('parking', () => {
           error: expect.objectContaining({ message: 'cannot handle MoneyDeposited at 2' }),
           attempts: 3,
         }),
+        expect.objectContaining({
+          _id: 'account-transactions:3',
+          event: expect.objectContaining({ streamId: 'account-a', revision: 2 }),
+          error: {
+            name: 'StreamParked',
+            message: 'an earlier event of this stream is parked: account-transactions:2',
+          },
+          behind: 'account-transactions:2',
+          attempts: 0,
+        }),
       ]);
-      expect((await allDocs(readStore, 'account_transactions')).map((doc) => doc._id)).toEqual([
-        'a:2',
-        'b:1',
-      ]);
-      expect(await projector.stats()).toMatchObject({ parked: 1, parkedWaiting: 1, retries: 2 });
+      expect(parked[0]).not.toHaveProperty('behind');
+      // The handler never ran for the event parked behind: 3 tries of the poison, then b's deposit.
+      expect(poison.calls).toBe(3 + 1);
+      expect((await allDocs(readStore, 'account_transactions')).map((doc) => doc._id)).toEqual(['b:1']);
+      expect(await projector.stats()).toMatchObject({ parked: 2, parkedWaiting: 2, retries: 2 });
 
-      // Still broken: the replay fails, the entry stays with one more attempt.
+      // Still broken: the replay stops at the poison, the entry stays with one more attempt, and
+      // the event behind it is not tried.
       const failed = await replayParked({ projection: poison.projection, readStore, logger: silentLogger });
       expect(failed).toEqual({
         replayed: [],
         superseded: [],
         failed: [{ id: 'account-transactions:2', error: 'cannot handle MoneyDeposited at 2' }],
+        waiting: ['account-transactions:3'],
       });
-      expect((await parkedEvents(readStore).list())[0]?.attempts).toBe(4);
+      expect((await parkedEvents(readStore).list()).map((doc) => doc.attempts)).toEqual([4, 0]);
 
       poison.fixed = true;
       const replay = await replayParked({ projection: poison.projection, readStore, logger: silentLogger });
-      expect(replay).toEqual({ replayed: ['account-transactions:2'], superseded: [], failed: [] });
+      expect(replay).toEqual({
+        replayed: ['account-transactions:2', 'account-transactions:3'],
+        superseded: [],
+        failed: [],
+        waiting: [],
+      });
       expect(await parkedEvents(readStore).list()).toEqual([]);
       expect(await allDocs(readStore, 'account_transactions')).toEqual([
         expect.objectContaining({ _id: 'a:1', amount: 100, reference: 'poison', balanceAfter: 100 }),
-        expect.objectContaining({ _id: 'a:2' }),
+        expect.objectContaining({ _id: 'a:2', amount: 50, balanceAfter: 150 }),
         expect.objectContaining({ _id: 'b:1' }),
       ]);
     } finally {
@@ -107,21 +124,111 @@ describe('parking', () => {
     }
   });
 
-  it('a replayed event older than the document it touches leaves the document as the later event made it', async () => {
+  it('keeps a stream whose AccountOpened parked out of the model, and the replay restores the whole document', async () => {
     const { eventStore, readStore, commands } = setup();
-    await commands.open('a');
+    await commands.open('a', 'Mallory', 'GBP');
     await commands.deposit('a', 100);
     await commands.deposit('a', 50);
-    const broken = fragile(accountsProjection(), (event) => event.revision === 1);
+    await commands.open('b');
+    const broken = fragile(
+      accountsProjection(),
+      (event) => event.type === 'AccountOpened' && event.streamId === 'account-a',
+    );
     const projector = startTestProjector({ projection: broken.projection, eventStore, readStore });
+    try {
+      await projector.caughtUp();
+      // No document with a hole: none at all for `a`, whose deposits wait behind its AccountOpened.
+      expect((await allDocs(readStore, 'accounts')).map((doc) => doc._id)).toEqual(['b']);
+      expect((await parkedEvents(readStore).list()).map((doc) => [doc._id, doc.behind])).toEqual([
+        ['accounts:1', undefined],
+        ['accounts:2', 'accounts:1'],
+        ['accounts:3', 'accounts:1'],
+      ]);
+
+      broken.fixed = true;
+      const replay = await replayParked({ projection: broken.projection, readStore, logger: silentLogger });
+      expect(replay).toEqual({
+        replayed: ['accounts:1', 'accounts:2', 'accounts:3'],
+        superseded: [],
+        failed: [],
+        waiting: [],
+      });
+      expect(await allDocs(readStore, 'accounts')).toEqual([
+        expect.objectContaining({ _id: 'a', owner: 'Mallory', currency: 'GBP', balance: 150, revision: 2 }),
+        expect.objectContaining({ _id: 'b' }),
+      ]);
+
+      // The projector reloads its blocked streams: the next deposit on `a` projects, no restart needed.
+      await commands.deposit('a', 1);
+      await vi.waitFor(
+        async () =>
+          expect(await allDocs(readStore, 'accounts')).toEqual([
+            expect.objectContaining({ _id: 'a', balance: 151, revision: 3 }),
+            expect.objectContaining({ _id: 'b' }),
+          ]),
+        { timeout: 10_000 },
+      );
+    } finally {
+      await projector.stop();
+    }
+  });
+
+  it('a projector started with parked events keeps their streams blocked', async () => {
+    const { eventStore, readStore, commands } = setup();
+    await commands.open('a');
+    const broken = fragile(accountsProjection(), (event) => event.type === 'AccountOpened');
+    const first = startTestProjector({ projection: broken.projection, eventStore, readStore });
+    await first.caughtUp();
+    await first.stop();
+    broken.fixed = true; // fixed, but not replayed: the stream stays blocked
+    await commands.deposit('a', 5);
+    const second = startTestProjector({ projection: broken.projection, eventStore, readStore });
+    try {
+      await second.caughtUp();
+      expect(await allDocs(readStore, 'accounts')).toEqual([]);
+      expect((await parkedEvents(readStore).list()).map((doc) => doc.behind)).toEqual([
+        undefined,
+        'accounts:1',
+      ]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('replays each stream in order and stops it at the first event that fails again', async () => {
+    const { eventStore, readStore, commands } = setup();
+    await commands.open('a');
+    await commands.deposit('a', 1);
+    await commands.deposit('a', 2);
+    await commands.deposit('a', 3);
+    const broken = new Set([1, 2]);
+    const inner = accountsProjection();
+    const projection = {
+      ...inner,
+      handle: (event: Parameters<typeof inner.handle>[0]) => {
+        if (broken.has(event.revision)) throw new Error(`broken at ${event.revision}`);
+        return inner.handle(event);
+      },
+    };
+    const projector = startTestProjector({ projection, eventStore, readStore });
     await projector.caughtUp();
     await projector.stop();
-    broken.fixed = true;
-    const replay = await replayParked({ projection: broken.projection, readStore, logger: silentLogger });
-    expect(replay.replayed).toHaveLength(1);
-    expect(replay.superseded).toEqual(replay.replayed);
+    expect(await allDocs(readStore, 'accounts')).toEqual([expect.objectContaining({ revision: 0 })]);
+
+    broken.delete(1);
+    const replay = await replayParked({ projection, readStore, logger: silentLogger });
+    expect(replay).toEqual({
+      replayed: ['accounts:2'],
+      superseded: [],
+      failed: [{ id: 'accounts:3', error: 'broken at 2' }],
+      waiting: ['accounts:4'],
+    });
     expect(await allDocs(readStore, 'accounts')).toEqual([
-      expect.objectContaining({ balance: 150, revision: 2 }),
+      expect.objectContaining({ balance: 1, revision: 1 }),
+    ]);
+    expect((await parkedEvents(readStore).list()).map((doc) => doc._id)).toEqual([
+      'accounts:3',
+      'accounts:4',
     ]);
   });
 
@@ -129,16 +236,28 @@ describe('parking', () => {
     const { eventStore, readStore, commands } = setup();
     await commands.open('a');
     await commands.deposit('a', 100);
-    const broken = fragile(accountsProjection(), (event) => event.type === 'AccountOpened');
-    const projector = startTestProjector({ projection: broken.projection, eventStore, readStore });
+    const projector = startTestProjector({ projection: accountsProjection(), eventStore, readStore });
     await projector.caughtUp();
     await projector.stop();
-    broken.fixed = true;
-    const replay = await replayParked({ projection: broken.projection, readStore, logger: silentLogger });
-    expect(replay).toEqual({ replayed: ['accounts:1'], superseded: ['accounts:1'], failed: [] });
-    // The deposit made the document; the owner only the replayed event carries is not in it.
+    // An entry left from before parking was per stream, whose stream's later events projected.
+    const [opened] = await eventStore.readStream('account-a');
+    if (!opened) throw new Error('no AccountOpened');
+    await parkedEvents(readStore).write([
+      parkOp(
+        parkedEventDocument({
+          projection: 'accounts',
+          event: opened,
+          error: new Error('was broken'),
+          attempts: 3,
+          parkedBy: 'test',
+          now: new Date(),
+        }),
+      ),
+    ]);
+    const replay = await replayParked({ projection: accountsProjection(), readStore, logger: silentLogger });
+    expect(replay).toEqual({ replayed: ['accounts:1'], superseded: ['accounts:1'], failed: [], waiting: [] });
     expect(await allDocs(readStore, 'accounts')).toEqual([
-      expect.not.objectContaining({ owner: expect.anything() }),
+      expect.objectContaining({ balance: 100, revision: 1 }),
     ]);
   });
 
@@ -185,12 +304,14 @@ describe('parking', () => {
     }
   });
 
-  it('parks the event whose writes keep failing, and writes the rest of its batch', async () => {
+  it('parks the event whose writes keep failing and the later events of its stream, and writes the rest of its batch', async () => {
     const { eventStore, readStore: inner, commands } = setup();
     await commands.open('a');
     await commands.deposit('a', 1);
     await commands.deposit('a', 2);
     await commands.deposit('a', 3);
+    await commands.open('b');
+    await commands.deposit('b', 4);
     const { store: readStore } = faulty(
       inner,
       (collection, ops) => collection === 'account_transactions' && namesId(ops, 'a:2'),
@@ -204,12 +325,17 @@ describe('parking', () => {
       await projector.caughtUp();
       expect((await allDocs(readStore, 'account_transactions')).map((doc) => doc._id)).toEqual([
         'a:1',
-        'a:3',
+        'b:1',
       ]);
       expect(await parkedEvents(readStore).list()).toEqual([
         expect.objectContaining({
+          _id: 'account-transactions:3',
           event: expect.objectContaining({ revision: 2 }),
           error: expect.objectContaining({ message: 'write to account_transactions refused' }),
+        }),
+        expect.objectContaining({
+          event: expect.objectContaining({ revision: 3 }),
+          behind: 'account-transactions:3',
         }),
       ]);
     } finally {

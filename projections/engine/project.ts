@@ -3,6 +3,7 @@ import type { EventStore, Position, RecordedEvent } from '../../infra/event-stor
 import type { ReadStore } from '../../infra/read-store/read-store.js';
 import { backoffDelay } from './backoff.js';
 import { type BatchEntry, createBatchWriter } from './batch-writer.js';
+import { type BlockedStreams, blockedStreams } from './blocked-streams.js';
 import type { Logger } from './logger.js';
 import { parkedEventDocument } from './parked-events.js';
 import type { Projection } from './projection.js';
@@ -32,6 +33,11 @@ export type ProjectRun = {
   rate?: RateMeter;
   /** Recorded on parked events. */
   instance: string;
+  /**
+   * The streams whose events park behind an earlier parked one, kept across runs. Default: none at
+   * the start, then those this run parks (a rebuild starts over from the first event).
+   */
+  blocked?: BlockedStreams;
   /** Exclusive: the checkpoint to start after. */
   after: Position | undefined;
   /** Ends the run once the checkpoint reaches this position. */
@@ -67,6 +73,7 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
   const { projection, eventStore, readStore, logger, tuning, counters, until, abandon } = run;
   if (until !== undefined && run.after !== undefined && run.after >= until) return run.after;
   const now = run.now ?? (() => new Date());
+  const blocked = run.blocked ?? blockedStreams();
   const writeBatch = createBatchWriter({
     projection,
     readStore,
@@ -74,6 +81,8 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
     policy: tuning,
     counters,
     instance: run.instance,
+    blocked,
+    handle: (event) => runHandler(event),
     collectionName: run.collectionName,
     now,
   });
@@ -162,7 +171,7 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
     }
   };
 
-  const handle = async (event: RecordedEvent): Promise<BatchEntry> => {
+  const runHandler = async (event: RecordedEvent): Promise<BatchEntry> => {
     let lastError: unknown;
     for (let attempt = 1; attempt <= tuning.maxAttempts; attempt++) {
       try {
@@ -177,7 +186,7 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
     }
     logger.error(
       { err: lastError, position: String(event.position), streamId: event.streamId, type: event.type },
-      'event parked: its handler kept failing',
+      'event parked: its handler kept failing; later events of its stream park behind it',
     );
     const parked = parkedEventDocument({
       projection: projection.name,
@@ -187,8 +196,14 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
       parkedBy: run.instance,
       now: now(),
     });
+    blocked.block(event.streamId, parked._id);
     return { event, ops: {}, parked };
   };
+
+  // An event of a blocked stream is held, its handler not run: the batch writer decides when it
+  // writes the batch, once it has read whether the stream is still blocked (a replay unblocks it).
+  const handle = (event: RecordedEvent): Promise<BatchEntry> | BatchEntry =>
+    blocked.parkedAt(event.streamId) === undefined ? runHandler(event) : { event, ops: {}, held: true };
 
   const subscription = eventStore.subscribeToAll({
     after: run.after,

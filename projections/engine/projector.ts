@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventStore, type Position, positionToJson } from '../../infra/event-store/event-store.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
+import { blockedStreams } from './blocked-streams.js';
 import { checkpointStore } from './checkpoint-store.js';
 import type { CheckpointWatch } from './checkpoint-watch.js';
 import { ensureIndexes, newInstanceId } from './collections.js';
@@ -74,6 +75,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
   const checkpoints = checkpointStore(readStore);
   const leases = leaseStore(readStore, { now });
   const parked = parkedEvents(readStore);
+  const blocked = blockedStreams((streamIds) => parked.blockedStreams(name, streamIds));
   const counters = createCounters();
   const rate = createRateMeter();
   const stopping = new AbortController();
@@ -85,8 +87,9 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       await ensureIndexes(readStore, projection);
       indexed = true;
     }
-    // Read under the lease: whatever the previous holder committed is where this run starts.
+    // Read under the lease: whatever the previous holder committed (and parked) is where this run starts.
     const after = await checkpoints.read(name);
+    await blocked.reload();
     if (after !== undefined) watch.advance(name, after);
     logger.info(
       { after: after === undefined ? null : positionToJson(after), epoch: lease.epoch },
@@ -101,6 +104,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
       counters,
       rate,
       instance,
+      blocked,
       after,
       collectionName: (collection) => collection,
       signal: stopping.signal,

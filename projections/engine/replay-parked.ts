@@ -14,19 +14,22 @@ export type ReplayResult = {
   replayed: string[];
   /**
    * Of `replayed`, those whose writes changed nothing: a later event of the same stream had already
-   * moved the document past them. Whatever the later events did not carry of this one (the owner an
-   * AccountOpened sets, say) is missing from the model: rebuild the projection to get it back.
+   * moved the document past them (entries parked before parking was per stream, say). Whatever the
+   * later events did not carry of this one is missing from the model: rebuild the projection.
    */
   superseded: string[];
   /** Entries that failed again: kept, with the new error and one more attempt counted. */
   failed: { id: string; error: string }[];
+  /** Entries not tried: an earlier event of their stream failed again, so they stay parked behind it. */
+  waiting: string[];
 };
 
 /**
- * Runs the (fixed) handler again on a projection's parked events, oldest first, and writes what
- * it returns. The writes are guarded like any other, so a document that a later event of the same
- * stream already moved past stays as it is; such replays are reported as `superseded`, since only
- * a rebuild brings back what the later events did not carry. A live projector may run meanwhile.
+ * Runs the (fixed) handler again on a projection's parked events and writes what it returns:
+ * stream by stream, in stream order, stopping a stream at its first event that fails again (it
+ * and the later ones stay parked, so the stream never shows a hole). The writes are guarded like
+ * any other. A live projector may run meanwhile: it keeps parking the stream's new events until
+ * it reloads its blocked streams, so entries parked during the replay are replayed too.
  * The after-flush hook runs too, so caches see the replayed documents.
  */
 export const replayParked = async ({
@@ -41,8 +44,11 @@ export const replayParked = async ({
   now?: () => Date;
 }): Promise<ReplayResult> => {
   const parked = parkedEvents(readStore);
-  const result: ReplayResult = { replayed: [], superseded: [], failed: [] };
-  for (const doc of await parked.list(projection.name)) {
+  const result: ReplayResult = { replayed: [], superseded: [], failed: [], waiting: [] };
+  const tried = new Set<string>();
+  const stuck = new Set<string>();
+
+  const replayOne = async (doc: ParkedEventDocument): Promise<boolean> => {
     try {
       const ops = checkOps(projection, projection.handle(parkedEventToRecorded(doc)));
       const { applied, duplicates } = await writeGrouped(readStore, groupOps([ops]));
@@ -50,9 +56,9 @@ export const replayParked = async ({
       result.replayed.push(doc._id);
       if (applied === 0 && duplicates > 0) result.superseded.push(doc._id);
       await refreshViews(projection, readStore, touchedIds([ops]), logger);
+      return true;
     } catch (error) {
-      const { message } = describeError(error);
-      result.failed.push({ id: doc._id, error: message });
+      result.failed.push({ id: doc._id, error: describeError(error).message });
       await parked.write([
         {
           updateOne: {
@@ -66,9 +72,35 @@ export const replayParked = async ({
           },
         },
       ]);
+      return false;
+    }
+  };
+
+  // Again until a pass finds nothing new: the live projector may park more of a stream meanwhile.
+  for (;;) {
+    const fresh = (await parked.list(projection.name)).filter((doc) => !tried.has(doc._id));
+    if (fresh.length === 0) break;
+    for (const [streamId, docs] of byStream(fresh)) {
+      for (const doc of docs) {
+        tried.add(doc._id);
+        if (stuck.has(streamId)) result.waiting.push(doc._id);
+        else if (!(await replayOne(doc))) stuck.add(streamId);
+      }
     }
   }
   return result;
+};
+
+/** Each stream's entries in stream order, the streams in the order of their first parked event. */
+const byStream = (docs: readonly ParkedEventDocument[]): Map<string, ParkedEventDocument[]> => {
+  const streams = new Map<string, ParkedEventDocument[]>();
+  for (const doc of docs) {
+    const list = streams.get(doc.event.streamId);
+    if (list) list.push(doc);
+    else streams.set(doc.event.streamId, [doc]);
+  }
+  for (const list of streams.values()) list.sort((a, b) => a.event.revision - b.event.revision);
+  return streams;
 };
 
 const refreshViews = async (
