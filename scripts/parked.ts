@@ -7,9 +7,12 @@ import { openProjectionCli, type ProjectionCli } from './projection-cli.js';
 const USAGE = `usage: npm run parked -- list [projection]
        npm run parked -- replay [projection]
 
-list    the events projections parked (their handler or their writes kept failing), oldest first
-replay  runs each parked event through the projection's handler again, after you have fixed it;
-        an event that now projects leaves the list, one that fails again stays with its new error`;
+list    the events projections parked, by stream: the first of each stream parked because its handler
+        or its writes kept failing; the later ones of that stream wait behind it, so that the read
+        model never shows the stream with a hole
+replay  runs each stream's parked events through the projection's handler again, in stream order,
+        after you have fixed it; an event that now projects leaves the list, one that fails again
+        stays with its new error, and the later ones of its stream stay parked behind it`;
 
 /**
  * The embedded read store lives in the memory of the process that runs it, so its parked events
@@ -44,12 +47,24 @@ const list = async (cli: ProjectionCli, name: string | undefined) => {
     console.log(name === undefined ? 'no parked events' : `no parked events for ${name}`);
     return;
   }
+  const streams = new Map<string, typeof entries>();
   for (const entry of entries) {
-    const { event } = entry;
-    console.log(
-      `${entry.projection}  position ${event.position}  ${event.streamId}@${event.revision}  ${event.type}` +
-        `  attempts ${entry.attempts}  parked ${entry.parkedAt}\n${indent(`${entry.error.name}: ${entry.error.message}`)}`,
-    );
+    const stream = `${entry.projection}  ${entry.event.streamId}`;
+    const same = streams.get(stream);
+    if (same) same.push(entry);
+    else streams.set(stream, [entry]);
+  }
+  for (const [stream, parked] of streams) {
+    console.log(`${stream}  ${parked.length} parked`);
+    for (const { event, ...entry } of parked) {
+      const at = `  position ${event.position}  @${event.revision}  ${event.type}`;
+      if (entry.behind !== undefined) console.log(`${at}  waiting behind ${entry.behind}`);
+      else
+        console.log(
+          `${at}  attempts ${entry.attempts}  parked ${entry.parkedAt}\n` +
+            indent(indent(`${entry.error.name}: ${entry.error.message}`)),
+        );
+    }
   }
   console.log(`\n${entries.length} parked event${entries.length === 1 ? '' : 's'}`);
 };
@@ -66,8 +81,11 @@ const replay = async (cli: ProjectionCli, name: string | undefined) => {
           `    npm run projections:rebuild -- ${projection.name}`,
       );
     for (const { id, error } of result.failed) console.log(`still failing ${id}:\n${indent(error)}`);
+    for (const id of result.waiting)
+      console.log(`still waiting ${id}: an earlier event of its stream failed again`);
     console.log(
-      `${projection.name}: ${result.replayed.length} replayed, ${result.failed.length} still failing`,
+      `${projection.name}: ${result.replayed.length} replayed, ${result.failed.length} still failing, ` +
+        `${result.waiting.length} waiting behind them`,
     );
     failed += result.failed.length;
   }
