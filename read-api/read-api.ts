@@ -6,13 +6,14 @@ import type { ReadStore } from '../infra/read-store/read-store.js';
 import { checkpointStore } from '../projections/engine/checkpoint-store.js';
 import { createCheckpointWatch, type WaitForCheckpoint } from '../projections/engine/checkpoint-watch.js';
 import { accountQueryRoutes } from './accounts/account-query-routes.js';
-import { accountReadModel } from './accounts/account-read-model.js';
+import { accountReadModel, accountViews } from './accounts/account-read-model.js';
 import { createAccountReader } from './accounts/account-reader.js';
 import { createCacheAside } from './cache/cache-aside.js';
 import { createConsistencyGate, readHeaders } from './consistency/min-position.js';
 import { registerApiDocs } from './http/api-docs.js';
 import { createReadStats, type ReadStats } from './read-stats.js';
 import { transferQueryRoutes } from './transfers/transfer-query-routes.js';
+import { createDocumentViews } from './views/document-views.js';
 
 export type ReadApiDeps = {
   readStore: ReadStore;
@@ -67,6 +68,7 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
     timeoutMs: deps.config.cacheTimeoutMs,
   });
   const headers = readHeaders(deps.config.consistencyTimeoutMs);
+  const documentViews = createDocumentViews({ logger: deps.logger, stats });
 
   // A scope of its own, so ETags and 304s apply to the query routes only, not to commands.
   app.register(async (queries: HttpApp) => {
@@ -75,15 +77,18 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
       usual: accountReadModel(deps.readStore),
       consistent: accountReadModel(consistentReadStore),
     };
+    const views = accountViews(documentViews);
     accountQueryRoutes(queries, {
       models,
-      readAccount: createAccountReader({ models, cacheAside }),
+      views,
+      readAccount: createAccountReader({ models, views, cacheAside }),
       consistent,
       headers,
       consistencyTimeoutMs: deps.config.consistencyTimeoutMs,
     });
     transferQueryRoutes(queries, {
       readStores: { usual: deps.readStore, consistent: consistentReadStore },
+      documentViews,
       consistent,
       headers,
       consistencyTimeoutMs: deps.config.consistencyTimeoutMs,

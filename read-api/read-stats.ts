@@ -20,6 +20,8 @@ export type ReadStats = {
   consistencyTimeouts: number;
   /** Of those, abandoned because the client went away. */
   consistencyAborts: number;
+  /** Read-model documents that did not make a valid view: logged, and answered as absent. */
+  invalidDocuments: number;
 };
 
 export const createReadStats = (): ReadStats => ({
@@ -31,4 +33,5 @@ export const createReadStats = (): ReadStats => ({
   consistencyWaits: 0,
   consistencyTimeouts: 0,
   consistencyAborts: 0,
+  invalidDocuments: 0,
 });

@@ -104,6 +104,7 @@ describe('metrics', () => {
       consistencyWaits: 5,
       consistencyTimeouts: 1,
       consistencyAborts: 1,
+      invalidDocuments: 2,
     };
     registerReadApiMetrics(metrics.registry, () => read);
     let projectionReads = 0;
@@ -135,6 +136,7 @@ describe('metrics', () => {
     expect(sample(text, 'eventfold_read_cache_total{result="error"}')).toBe(1);
     expect(sample(text, 'eventfold_read_consistency_waits_total{result="reached"}')).toBe(3);
     expect(sample(text, 'eventfold_read_consistency_waits_total{result="timeout"}')).toBe(1);
+    expect(sample(text, 'eventfold_read_invalid_documents_total')).toBe(2);
     expect(sample(text, 'eventfold_projection_lag_events{projection="accounts"}')).toBe(2);
     expect(sample(text, 'eventfold_projection_events_per_second{projection="accounts"}')).toBe(12.5);
     expect(sample(text, 'eventfold_projection_leading{projection="accounts"}')).toBe(1);

@@ -48,6 +48,15 @@ export const registerReadApiMetrics = (registry: Registry, stats: () => ReadStat
       this.inc({ result: 'aborted' }, s.consistencyAborts);
     },
   });
+  new Counter({
+    name: 'eventfold_read_invalid_documents_total',
+    help: 'Read-model documents that did not make a valid view: logged with their id, answered as absent',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats().invalidDocuments);
+    },
+  });
 };
 
 type NumericKey = {

@@ -7,7 +7,7 @@ import type { ConsistencyGate } from '../consistency/min-position.js';
 import { toPage } from '../http/page.js';
 import { decodeCursor } from '../http/page-cursor.js';
 import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
-import { type AccountReadModels, toAccountView, toTransactionView } from './account-read-model.js';
+import type { AccountReadModels, AccountViews } from './account-read-model.js';
 import type { AccountReader } from './account-reader.js';
 import {
   AccountPage,
@@ -21,6 +21,7 @@ import {
 
 export type AccountQueryDeps = {
   models: AccountReadModels;
+  views: AccountViews;
   readAccount: AccountReader;
   consistent: ConsistencyGate;
   /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
@@ -44,7 +45,7 @@ const TransactionCursorKey = z.number().int().nonnegative();
 
 export const accountQueryRoutes = (
   app: HttpApp,
-  { models, readAccount, consistent, headers, consistencyTimeoutMs }: AccountQueryDeps,
+  { models, views, readAccount, consistent, headers, consistencyTimeoutMs }: AccountQueryDeps,
 ) => {
   const notFound = problemResponse('No such account');
   const modelFor = (fresh: boolean) => (fresh ? models.consistent : models.usual);
@@ -86,7 +87,7 @@ export const accountQueryRoutes = (
       const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, AccountCursorKey);
       const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION]);
       const rows = await modelFor(fresh).listAccounts({ owner, status, after, limit });
-      return toPage(rows, limit, toAccountView, (row) => row._id, scope);
+      return toPage(rows, limit, views.account, (row) => row._id, scope);
     },
   );
 
@@ -114,7 +115,7 @@ export const accountQueryRoutes = (
         after,
         limit,
       });
-      return toPage(rows, limit, toTransactionView, (row) => row.revision, scope);
+      return toPage(rows, limit, views.transaction, (row) => row.revision, scope);
     },
   );
 };

@@ -4,7 +4,8 @@ import {
   type AccountTransactionDocument,
 } from '../../projections/accounts/account-transactions-projection.js';
 import { ACCOUNTS, type AccountDocument } from '../../projections/accounts/accounts-projection.js';
-import type { AccountView, TransactionView } from './account-views.js';
+import type { DocumentViews } from '../views/document-views.js';
+import { AccountView, TransactionView } from './account-views.js';
 
 export const toAccountView = (doc: AccountDocument): AccountView => ({
   accountId: doc.accountId,
@@ -25,6 +26,14 @@ export const toTransactionView = (doc: AccountTransactionDocument): TransactionV
   reference: doc.reference,
   at: doc.at,
 });
+
+/** The account routes' views of their documents, checked: an invalid document has none. */
+export const accountViews = (views: DocumentViews) => ({
+  account: views(ACCOUNTS, AccountView, toAccountView),
+  transaction: views(ACCOUNT_TRANSACTIONS, TransactionView, toTransactionView),
+});
+
+export type AccountViews = ReturnType<typeof accountViews>;
 
 // The documents, collection names and cache key belong to the projections that write them
 // (projections/accounts/); this side maps them to views and queries them.

@@ -1,6 +1,6 @@
 import { accountCacheKey } from '../../projections/accounts/accounts-projection.js';
 import type { CacheAside } from '../cache/cache-aside.js';
-import { type AccountReadModels, toAccountView } from './account-read-model.js';
+import type { AccountReadModels, AccountViews } from './account-read-model.js';
 import { type AccountView, AccountView as AccountViewSchema } from './account-views.js';
 
 /**
@@ -9,7 +9,7 @@ import { type AccountView, AccountView as AccountViewSchema } from './account-vi
  * lagging replica) carries no position.
  */
 export const createAccountReader =
-  (deps: { models: AccountReadModels; cacheAside: CacheAside }) =>
+  (deps: { models: AccountReadModels; cacheAside: CacheAside; views: AccountViews }) =>
   async (accountId: string, { fresh }: { fresh: boolean }): Promise<AccountView | undefined> => {
     const key = accountCacheKey(accountId);
     if (!fresh) {
@@ -17,8 +17,8 @@ export const createAccountReader =
       if (cached !== undefined) return cached;
     }
     const doc = await deps.models[fresh ? 'consistent' : 'usual'].findAccount(accountId);
-    if (doc === null) return undefined;
-    const view = toAccountView(doc);
+    const view = doc === null ? undefined : deps.views.account(doc);
+    if (view === undefined) return undefined;
     deps.cacheAside.fill(key, view, view.revision);
     return view;
   };

@@ -31,19 +31,25 @@ export const pageOf = <Item extends z.ZodType>(item: Item) =>
 
 /**
  * Turns `limit + 1` rows, read in sort order, into a page: the extra row only says that another
- * page exists, so the last page has a null cursor instead of an empty page after it.
+ * page exists, so the last page has a null cursor instead of an empty page after it. A row without
+ * a view (undefined: not a valid document) is left out; the cursor still resumes after it.
  */
 export const toPage = <Row, Item>(
   rows: readonly Row[],
   limit: number,
-  view: (row: Row) => Item,
+  view: (row: Row) => Item | undefined,
   sortKeyOf: (row: Row) => string | number,
   scope: string,
 ) => {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const items: Item[] = [];
+  for (const row of page) {
+    const item = view(row);
+    if (item !== undefined) items.push(item);
+  }
   return {
-    items: items.map(view),
+    items,
     nextCursor: rows.length > limit && last !== undefined ? encodeCursor(sortKeyOf(last), scope) : null,
   };
 };

@@ -9,11 +9,14 @@ import {
 } from '../../projections/transfers/transfers-projection.js';
 import type { ConsistencyGate } from '../consistency/min-position.js';
 import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
+import type { DocumentViews } from '../views/document-views.js';
 import { TransferParams, TransferView } from './transfer-views.js';
 
 export type TransferQueryDeps = {
   /** Plain reads, and reads that waited for x-min-position (which must see the checkpoint's data). */
   readStores: { usual: ReadStore; consistent: ReadStore };
+  /** Checks each document against the view it answers with: an invalid one is answered 404. */
+  documentViews: DocumentViews;
   consistent: ConsistencyGate;
   /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
   headers: z.ZodType;
@@ -37,8 +40,9 @@ export const toTransferView = (doc: TransferDocument): TransferView => ({
  */
 export const transferQueryRoutes = (
   app: HttpApp,
-  { readStores, consistent, headers, consistencyTimeoutMs }: TransferQueryDeps,
+  { readStores, documentViews, consistent, headers, consistencyTimeoutMs }: TransferQueryDeps,
 ) => {
+  const transferView = documentViews(TRANSFERS, TransferView, toTransferView);
   app.get(
     '/transfers/:id',
     {
@@ -66,14 +70,15 @@ export const transferQueryRoutes = (
       const fresh = await consistent(request, reply, [TRANSFERS_PROJECTION]);
       const store = fresh ? readStores.consistent : readStores.usual;
       const doc = await store.collection<TransferDocument>(TRANSFERS).findOne({ _id: request.params.id });
-      if (doc === null)
+      const view = doc === null ? undefined : transferView(doc);
+      if (view === undefined)
         throw new HttpProblem(
           404,
           'transfer-not-found',
           'transfer not found',
           `no transfer ${request.params.id}`,
         );
-      return toTransferView(doc);
+      return view;
     },
   );
 };
