@@ -50,7 +50,7 @@ describe('wiring the repository’s own files', () => {
     const after = readApiWiring.wire(readFileSync(join(root, readApiWiring.file), 'utf8'), names);
     expect(squash(after)).toContain(
       'giftCardQueryRoutes(queries, { readStores: { usual: deps.readStore, consistent: consistentReadStore }, ' +
-        'cacheAside, consistent, headers, consistencyTimeoutMs: deps.config.consistencyTimeoutMs, }); });',
+        'cacheAside, documentViews, consistent, headers, consistencyTimeoutMs: deps.config.consistencyTimeoutMs, }); });',
     );
   });
 
@@ -102,14 +102,20 @@ describe('wiring files of another shape', () => {
     [
       'no query scope',
       readApiWiring,
-      'export const registerReadApi = (app: A, deps: D) => {\n  const consistentReadStore = 1, cacheAside = 2, consistent = 3, headers = 4;\n  routes(app);\n};',
+      'export const registerReadApi = (app: A, deps: D) => {\n  const consistentReadStore = 1, cacheAside = 2, documentViews = 5, consistent = 3, headers = 4;\n  routes(app);\n};',
       /expected one `….register\(async \(scope\) => \{ … \}\)`.*found 0/,
     ],
     [
       'a renamed cache-aside',
       readApiWiring,
-      'export const registerReadApi = (app: A, deps: D) => {\n  const consistentReadStore = 1, consistent = 3, headers = 4;\n};',
-      /uses `cacheAside`/,
+      'export const registerReadApi = (app: A, deps: D) => {\n  const consistentReadStore = 1, documentViews = 5, consistent = 3, headers = 4;\n};',
+      /uses `cacheAside`, which `registerReadApi` no longer declares/,
+    ],
+    [
+      'no documentViews',
+      readApiWiring,
+      'export const registerReadApi = (app: A, deps: D) => {\n  const consistentReadStore = 1, cacheAside = 2, consistent = 3, headers = 4;\n};',
+      /uses `documentViews`, which `registerReadApi` no longer declares/,
     ],
   ])('says what it expected when there is %s', (_what, wiring, source, message) => {
     expect(() => wiring.wire(source, names)).toThrow(WiringError);
@@ -119,7 +125,7 @@ describe('wiring files of another shape', () => {
   it('picks the scope that registers query routes when there are several', () => {
     const source = [
       'export const registerReadApi = (app: A, deps: D) => {',
-      '  const consistentReadStore = 1, cacheAside = 2, consistent = 3, headers = 4;',
+      '  const consistentReadStore = 1, cacheAside = 2, documentViews = 5, consistent = 3, headers = 4;',
       '  app.register(async (admin: A) => {',
       '    adminRoutes(admin);',
       '  });',

@@ -217,7 +217,7 @@ export const appProjectionsWiring: Wiring = {
 export const readApiWiring: Wiring = {
   file: 'read-api/read-api.ts',
   summary:
-    'registers the query route in the query scope, with the cache and x-min-position gate (registerReadApi)',
+    'registers the query route in the query scope, with the cache, the checked views and x-min-position gate (registerReadApi)',
   wire(source, n) {
     const sourceFile = parse(this.file, source);
     const fn = findFunction(this.file, sourceFile, 'registerReadApi');
@@ -226,6 +226,7 @@ export const readApiWiring: Wiring = {
     requireDeclared(this.file, body, '`registerReadApi`', [
       'consistentReadStore',
       'cacheAside',
+      'documentViews',
       'consistent',
       'headers',
     ]);
@@ -254,6 +255,7 @@ export const readApiWiring: Wiring = {
           `${routes}(${scopeName}, {`,
           `  readStores: { usual: ${deps}.readStore, consistent: consistentReadStore },`,
           '  cacheAside,',
+          '  documentViews,',
           '  consistent,',
           '  headers,',
           `  consistencyTimeoutMs: ${deps}.config.consistencyTimeoutMs,`,

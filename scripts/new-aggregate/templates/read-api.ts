@@ -31,6 +31,7 @@ import {
   ${n.camel}CacheKey,
 } from '../../projections/${n.kebabPlural}/${n.kebabPlural}-projection.js';
 import type { CacheAside } from '../cache/cache-aside.js';
+import type { DocumentView } from '../views/document-views.js';
 import { ${n.pascal}View } from './${n.kebab}-views.js';
 
 export const to${n.pascal}View = (doc: ${n.pascal}Document): ${n.pascal}View => ({
@@ -49,10 +50,15 @@ export type ReadStores = { usual: ReadStore; consistent: ReadStore };
  * One ${n.words}, cache first. \`fresh\` skips the cache and reads the consistent store: a read that
  * waited for a position trusts only the read model its checkpoint vouches for; a cache entry (or a
  * lagging replica) carries no position. A miss fills the cache with version = revision, so it never
- * replaces a newer entry the projector wrote meanwhile.
+ * replaces a newer entry the projector wrote meanwhile. A document that \`view\` finds invalid is
+ * answered as absent, and not cached.
  */
 export const create${n.pascal}Reader =
-  (deps: { readStores: ReadStores; cacheAside: CacheAside }) =>
+  (deps: {
+    readStores: ReadStores;
+    cacheAside: CacheAside;
+    view: DocumentView<${n.pascal}Document, ${n.pascal}View>;
+  }) =>
   async (${n.idField}: string, { fresh }: { fresh: boolean }): Promise<${n.pascal}View | undefined> => {
     const key = ${n.camel}CacheKey(${n.idField});
     if (!fresh) {
@@ -61,8 +67,8 @@ export const create${n.pascal}Reader =
     }
     const store = fresh ? deps.readStores.consistent : deps.readStores.usual;
     const doc = await store.collection<${n.pascal}Document>(${n.constantPlural}).findOne({ _id: ${n.idField} });
-    if (doc === null) return undefined;
-    const view = to${n.pascal}View(doc);
+    const view = doc === null ? undefined : deps.view(doc);
+    if (view === undefined) return undefined;
     deps.cacheAside.fill(key, view, view.revision);
     return view;
   };
@@ -74,16 +80,22 @@ export type ${n.pascal}Reader = ReturnType<typeof create${n.pascal}Reader>;
 export const queryRoutes = (n: AggregateNames) => `import { z } from 'zod';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
-import { ${n.constantPlural}_PROJECTION } from '../../projections/${n.kebabPlural}/${n.kebabPlural}-projection.js';
+import {
+  ${n.constantPlural},
+  ${n.constantPlural}_PROJECTION,
+} from '../../projections/${n.kebabPlural}/${n.kebabPlural}-projection.js';
 import type { CacheAside } from '../cache/cache-aside.js';
 import type { ConsistencyGate } from '../consistency/min-position.js';
 import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
-import { create${n.pascal}Reader, type ReadStores } from './${n.kebab}-reader.js';
+import type { DocumentViews } from '../views/document-views.js';
+import { create${n.pascal}Reader, type ReadStores, to${n.pascal}View } from './${n.kebab}-reader.js';
 import { ${n.pascal}Params, ${n.pascal}View } from './${n.kebab}-views.js';
 
 export type ${n.pascal}QueryDeps = {
   readStores: ReadStores;
   cacheAside: CacheAside;
+  /** Checks each document against the view it answers with: an invalid one is answered 404. */
+  documentViews: DocumentViews;
   consistent: ConsistencyGate;
   /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
   headers: z.ZodType;
@@ -92,9 +104,10 @@ export type ${n.pascal}QueryDeps = {
 
 export const ${n.camel}QueryRoutes = (
   app: HttpApp,
-  { readStores, cacheAside, consistent, headers, consistencyTimeoutMs }: ${n.pascal}QueryDeps,
+  { readStores, cacheAside, documentViews, consistent, headers, consistencyTimeoutMs }: ${n.pascal}QueryDeps,
 ) => {
-  const read${n.pascal} = create${n.pascal}Reader({ readStores, cacheAside });
+  const ${n.camel}View = documentViews(${n.constantPlural}, ${n.pascal}View, to${n.pascal}View);
+  const read${n.pascal} = create${n.pascal}Reader({ readStores, cacheAside, view: ${n.camel}View });
   app.get(
     '/${n.kebabPlural}/:id',
     {
@@ -181,6 +194,14 @@ describe('GET /${n.kebabPlural}/:id', () => {
   it('answers 404 problem+json for an unknown ${n.words}', async () => {
     harness = await startReadApi();
     expectProblem(await get('/${n.kebabPlural}/nobody'), 404, '${n.kebab}-not-found');
+  });
+
+  it('answers 404 for a document that does not match the view, counts it and caches nothing', async () => {
+    harness = await startReadApi();
+    await seed(doc('bad-1', { status: 'lost' as ${n.pascal}Document['status'] }));
+    expectProblem(await get('/${n.kebabPlural}/bad-1'), 404, '${n.kebab}-not-found');
+    expect(harness.readApi.stats()).toMatchObject({ invalidDocuments: 1, cacheFills: 0 });
+    expect(harness.calls).not.toContain(\`cache.set \${${n.camel}CacheKey('bad-1')}\`);
   });
 
   it('misses, reads the read model and fills the cache; then hits', async () => {
