@@ -25,6 +25,10 @@ export type BulkWriteResult = {
    * Operations skipped because they would have created a second document with an existing _id.
    * That is how a guarded upsert (`{ _id, revision: { $lt: r } }` with upsert) turns a stale or
    * duplicate event into a no-op: the guard does not match, the upsert collides, the op is skipped.
+   *
+   * A clash on any other unique index is a duplicate-key error too (MongoDB's E11000 does not tell
+   * them apart without parsing its message), so it is counted and skipped the same way. A
+   * projection that relies on a secondary unique index must therefore check `duplicates` itself.
    */
   duplicates: number;
 };
