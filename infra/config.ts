@@ -139,3 +139,14 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 };
+
+/** For entry points: the configuration, or the list of what is wrong on stderr and exit `exitCode`. */
+export const loadConfigOrExit = (exitCode: number, env: NodeJS.ProcessEnv = process.env): Config => {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(exitCode);
+  }
+};

@@ -1,4 +1,4 @@
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { shutdownOnSignals } from './lifecycle/shutdown-on-signals.js';
 import { createLogger } from './logger.js';
 import type { Tracing } from './tracing/tracing.js';
@@ -8,14 +8,7 @@ import type { Tracing } from './tracing/tracing.js';
  * from the environment. SIGTERM or SIGINT stops it gracefully; a second signal, or
  * SHUTDOWN_TIMEOUT_MS, ends it at once.
  */
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit(1);
 const logger = createLogger({ level: config.LOG_LEVEL });
 
 // Tracing first, and only when asked for: the SDK is not even loaded otherwise, and its HTTP and

@@ -1,5 +1,5 @@
 import { createCache } from '../infra/cache/create-cache.js';
-import { type Config, ConfigError, loadConfig } from '../infra/config.js';
+import { loadConfigOrExit } from '../infra/config.js';
 import { createEventStore } from '../infra/event-store/create-event-store.js';
 import { createLogger } from '../infra/logger.js';
 import { createReadStore } from '../infra/read-store/create-read-store.js';
@@ -8,14 +8,7 @@ import type { Projection } from '../projections/engine/projection.js';
 
 /** What the projection scripts (parked, projections:rebuild) share: configuration, stores, projections by name. */
 export const openProjectionCli = async () => {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(2);
-  }
+  const config = loadConfigOrExit(2);
   // Scripts talk to the operator on the terminal; only warnings and errors go to the JSON log.
   const logger = createLogger({
     level: ['debug', 'trace', 'silent'].includes(config.LOG_LEVEL) ? config.LOG_LEVEL : 'warn',
