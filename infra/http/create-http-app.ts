@@ -90,7 +90,10 @@ const toProblem = (
     };
   const fastifyError = error as Partial<FastifyError>;
   const known = fastifyError.code ? fastifyProblems[fastifyError.code] : undefined;
-  if (known) return { problem: { ...known, type: problemType(known.slug), detail: fastifyError.message } };
+  if (known) {
+    const { slug, ...rest } = known;
+    return { problem: { type: problemType(slug), ...rest, detail: fastifyError.message } };
+  }
   // Any other error that carries a 4xx (a malformed JSON body, prototype poisoning…) is the caller's.
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500)
@@ -119,7 +122,9 @@ export const createHttpApp = (options: { logger: Logger; bodyLimit: number }): H
     // Reject rather than strip `__proto__` and `constructor.prototype` keys in JSON bodies.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Requests that arrive while the server closes get our own 503 problem (below), not Fastify's
+    // plain JSON one.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -128,8 +133,17 @@ export const createHttpApp = (options: { logger: Logger; bodyLimit: number }): H
   // answer 400 instead of the 415 it deserves.
   app.removeContentTypeParser(['text/plain']);
 
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_HEADER, request.id);
+    if (closing)
+      throw new HttpProblem(503, 'shutting-down', 'Shutting down', 'this instance is stopping; retry', {
+        'retry-after': '1',
+        connection: 'close',
+      });
   });
 
   app.register(fastifySwagger, {
