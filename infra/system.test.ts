@@ -139,6 +139,13 @@ describe('the whole system in one process', () => {
       [],
     );
   });
+
+  it('loads no EventStoreDB, MongoDB or Redis client in the embedded mode', async () => {
+    await start({});
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    expect(loaded.some((file) => file.includes('better-sqlite3'))).toBe(true); // the check sees modules
+    expect(loaded.filter((file) => /node_modules\/(@eventstore|mongodb|ioredis)\//.test(file))).toEqual([]);
+  });
 });
 
 describe('start-up failure', () => {

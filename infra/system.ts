@@ -78,7 +78,7 @@ export const startSystem = async (
 
   // Every append, from any role, is counted.
   const eventStore =
-    writes || projects || measuresLag ? metrics.countAppends(createEventStore(config)) : undefined;
+    writes || projects || measuresLag ? metrics.countAppends(await createEventStore(config)) : undefined;
   const readStore = reads || projects ? await createReadStore(config) : undefined;
   // Queries read from replicas (MONGO_READ_PREFERENCE). Projectors, and reads that must see a
   // given position, use a primary-reading store: a secondary may lag the checkpoint it reports.
@@ -88,7 +88,7 @@ export const startSystem = async (
       : readStore;
   const cache =
     reads || projects
-      ? createCache(config, {
+      ? await createCache(config, {
           onConnectionError: (error) =>
             logger.warn({ err: error }, 'cache connection error; reads fall back to the read model'),
         })

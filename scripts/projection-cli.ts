@@ -13,10 +13,10 @@ export const openProjectionCli = async () => {
   const logger = createLogger({
     level: ['debug', 'trace', 'silent'].includes(config.LOG_LEVEL) ? config.LOG_LEVEL : 'warn',
   });
-  const eventStore = createEventStore(config);
+  const eventStore = await createEventStore(config);
   // Primary reads: the scripts read back checkpoints, parked entries and documents they just wrote.
   const readStore = await createReadStore({ ...config, MONGO_READ_PREFERENCE: 'primary' });
-  const cache = createCache(config);
+  const cache = await createCache(config);
   const embedded = !config.MONGO_URL;
   // An embedded read model built here is this process's own: it has no business in the app's cache.
   const projections = appProjections(

@@ -14,7 +14,7 @@ if (!redisAvailable) {
 
 describe('createCache', () => {
   it('uses an in-process LRU of CACHE_LRU_MAX_ENTRIES when REDIS_URL is unset', async () => {
-    const cache = createCache(loadConfig({ REDIS_URL: '', CACHE_LRU_MAX_ENTRIES: '1' }));
+    const cache = await createCache(loadConfig({ REDIS_URL: '', CACHE_LRU_MAX_ENTRIES: '1' }));
     await cache.set('a', 'A', options);
     await cache.set('b', 'B', options);
 
@@ -24,7 +24,7 @@ describe('createCache', () => {
 
   it.skipIf(!redisAvailable)('uses Redis at REDIS_URL, under REDIS_KEY_PREFIX', async () => {
     const server = await startRedisServer();
-    const cache = createCache(loadConfig({ REDIS_URL: server.url, REDIS_KEY_PREFIX: 'app:' }));
+    const cache = await createCache(loadConfig({ REDIS_URL: server.url, REDIS_KEY_PREFIX: 'app:' }));
     const raw = new Redis(server.url);
     try {
       await cache.set('account:1', '{"balance":5}', options);

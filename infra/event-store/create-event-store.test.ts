@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('createEventStore', () => {
   it('without EVENTSTORE_URL, keeps events in DATA_DIR/events.sqlite', async () => {
     const dataDir = join(dir, 'data');
-    const store = createEventStore({ DATA_DIR: dataDir });
+    const store = await createEventStore({ DATA_DIR: dataDir });
     const metadata = {
       eventId: randomUUID(),
       correlationId: randomUUID(),
@@ -22,14 +22,17 @@ describe('createEventStore', () => {
     await store.append('a', [{ type: 'Opened', data: {}, metadata }], { expectedRevision: 'no_stream' });
     await store.close();
     expect(existsSync(join(dataDir, 'events.sqlite'))).toBe(true);
-    const reopened = createEventStore({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'normal' });
+    const reopened = await createEventStore({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'normal' });
     expect((await reopened.readStream('a')).map((e) => e.metadata)).toEqual([metadata]);
     await reopened.close();
   });
 
   it('with EVENTSTORE_URL, uses EventStoreDB and leaves DATA_DIR alone', async () => {
     const dataDir = join(dir, 'unused');
-    const store = createEventStore({ EVENTSTORE_URL: 'esdb://localhost:1?tls=false', DATA_DIR: dataDir });
+    const store = await createEventStore({
+      EVENTSTORE_URL: 'esdb://localhost:1?tls=false',
+      DATA_DIR: dataDir,
+    });
     expect(existsSync(dataDir)).toBe(false);
     await store.close();
   });
