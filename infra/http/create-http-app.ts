@@ -2,6 +2,8 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -48,6 +50,13 @@ const fastifyProblems: Record<string, { status: number; slug: string; title: str
     status: 400,
     slug: 'malformed-json',
     title: 'Request body is not valid JSON',
+  },
+  // Raised before routing, through the frameworkErrors option below.
+  FST_ERR_BAD_URL: { status: 400, slug: 'malformed-url', title: 'The URL is not validly encoded' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    slug: 'path-parameter-too-long',
+    title: 'A path parameter is too long',
   },
 };
 
@@ -113,8 +122,26 @@ const toProblem = (
  * serialization and OpenAPI; correlation ids; and one error handler that renders every error as
  * problem+json.
  */
+/** Every error, from a route, a hook, Fastify itself or the router, answered as a problem document. */
+const renderProblem = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  const { problem, headers } = toProblem(error);
+  // A problem we chose to answer with (a 503 on a consistency timeout, say) is not a failure.
+  if (problem.status >= 500 && !(error instanceof HttpProblem))
+    request.log.error({ err: error }, 'request failed');
+  else request.log.info({ problemType: problem.type, detail: problem.detail }, 'request rejected');
+  return reply
+    .code(problem.status)
+    .header(CORRELATION_HEADER, request.id)
+    .headers(headers ?? {})
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...problem, instance: request.url, correlationId: request.id }));
+};
+
 export const createHttpApp = (options: { logger: Logger; bodyLimit: number }): HttpApp => {
   const app = Fastify({
+    // A URL the router cannot decode, or a path parameter over its length limit: without this,
+    // Fastify answers them in its own JSON, before any hook or error handler.
+    frameworkErrors: renderProblem,
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     genReqId: correlationIdFor,
@@ -159,18 +186,7 @@ export const createHttpApp = (options: { logger: Logger; bodyLimit: number }): H
     transformObject: jsonSchemaTransformObject,
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    const { problem, headers } = toProblem(error);
-    // A problem we chose to answer with (a 503 on a consistency timeout, say) is not a failure.
-    if (problem.status >= 500 && !(error instanceof HttpProblem))
-      request.log.error({ err: error }, 'request failed');
-    else request.log.info({ problemType: problem.type, detail: problem.detail }, 'request rejected');
-    return reply
-      .code(problem.status)
-      .headers(headers ?? {})
-      .type(PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify({ ...problem, instance: request.url, correlationId: request.id }));
-  });
+  app.setErrorHandler(renderProblem);
 
   app.setNotFoundHandler((request, reply) =>
     reply
