@@ -157,7 +157,7 @@ describe('no input produces a 5xx', () => {
           expect(response.headers['content-type'], context).toMatch(/^application\/problem\+json/);
       }),
       {
-        numRuns: Number(process.env.FUZZ_RUNS ?? 400),
+        numRuns: Number(process.env.FUZZ_RUNS ?? 1000),
         seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined,
       },
     );
