@@ -18,36 +18,55 @@ const singleFlight = <T>(read: () => Promise<T>) => {
   };
 };
 
+/** A counter with one series per `result`, read from a snapshot of counts at each scrape. */
+const resultCounter = (
+  registry: Registry,
+  name: string,
+  help: string,
+  counts: () => Record<string, number>,
+) =>
+  new Counter({
+    name,
+    help,
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      const current = counts();
+      this.reset();
+      for (const [result, count] of Object.entries(current)) this.inc({ result }, count);
+    },
+  });
+
 /** The read API's cache and consistency counters (read-api/read-stats.ts). */
 export const registerReadApiMetrics = (registry: Registry, stats: () => ReadStats) => {
-  new Counter({
-    name: 'eventfold_read_cache_total',
-    help: 'Read API cache lookups and write-backs: hit, miss, fill, error (failed or timed out), invalid',
-    labelNames: ['result'] as const,
-    registers: [registry],
-    collect() {
+  resultCounter(
+    registry,
+    'eventfold_read_cache_total',
+    'Read API cache lookups and write-backs: hit, miss, fill, error (failed or timed out), invalid',
+    () => {
       const s = stats();
-      this.reset();
-      this.inc({ result: 'hit' }, s.cacheHits);
-      this.inc({ result: 'miss' }, s.cacheMisses);
-      this.inc({ result: 'fill' }, s.cacheFills);
-      this.inc({ result: 'error' }, s.cacheErrors);
-      this.inc({ result: 'invalid' }, s.cacheInvalid);
+      return {
+        hit: s.cacheHits,
+        miss: s.cacheMisses,
+        fill: s.cacheFills,
+        error: s.cacheErrors,
+        invalid: s.cacheInvalid,
+      };
     },
-  });
-  new Counter({
-    name: 'eventfold_read_consistency_waits_total',
-    help: 'Reads that waited for x-min-position, by how the wait ended: reached, timeout (503), aborted',
-    labelNames: ['result'] as const,
-    registers: [registry],
-    collect() {
+  );
+  resultCounter(
+    registry,
+    'eventfold_read_consistency_waits_total',
+    'Reads that waited for x-min-position, by how the wait ended: reached, timeout (503), aborted',
+    () => {
       const s = stats();
-      this.reset();
-      this.inc({ result: 'reached' }, s.consistencyWaits - s.consistencyTimeouts - s.consistencyAborts);
-      this.inc({ result: 'timeout' }, s.consistencyTimeouts);
-      this.inc({ result: 'aborted' }, s.consistencyAborts);
+      return {
+        reached: s.consistencyWaits - s.consistencyTimeouts - s.consistencyAborts,
+        timeout: s.consistencyTimeouts,
+        aborted: s.consistencyAborts,
+      };
     },
-  });
+  );
   new Counter({
     name: 'eventfold_read_invalid_documents_total',
     help: 'Read-model documents that did not make a valid view: logged with their id, answered as absent',
