@@ -1,12 +1,10 @@
-import type { EventStore, Position } from '../../infra/event-store/event-store.js';
-import type { ReadStore } from '../../infra/read-store/read-store.js';
+import type { Position } from '../../infra/event-store/event-store.js';
 import { checkpointStore } from './checkpoint-store.js';
 import { ensureIndexes, newInstanceId, rebuildCollectionName } from './collections.js';
 import { type HeldLease, holdLease, LeaseLostError, leaseStore } from './lease.js';
-import type { Logger } from './logger.js';
 import { parkedEvents } from './parked-events.js';
-import { project, type Tuning } from './project.js';
-import type { Projection } from './projection.js';
+import { project } from './project.js';
+import type { ProjectorOptions } from './projector.js';
 import { createCounters } from './projector-counters.js';
 
 export type RebuildProgress = {
@@ -19,17 +17,14 @@ export type RebuildProgress = {
   head: Position | undefined;
 };
 
-export type RebuildOptions = {
-  projection: Projection;
-  eventStore: EventStore;
-  readStore: ReadStore;
-  logger: Logger;
-  tuning: Tuning;
-  leaseTtlMs: number;
+/** What a live projector needs, less its checkpoint watch and identity, plus progress and cancel. */
+export type RebuildOptions = Pick<
+  ProjectorOptions,
+  'projection' | 'eventStore' | 'readStore' | 'logger' | 'tuning' | 'leaseTtlMs' | 'now'
+> & {
   onProgress?: (progress: RebuildProgress) => void;
   /** Cancels the rebuild before the swap; the live model stays as it was. */
   signal?: AbortSignal;
-  now?: () => Date;
 };
 
 export type RebuildResult = {
