@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerCommandApi } from '../../commands/command-api.js';
-import { createLruCache } from '../../infra/cache/lru-cache.js';
-import { loadConfig } from '../../infra/config.js';
-import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
-import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
-import { createLogger } from '../../infra/logger.js';
-import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
+import type { HttpApp } from '../../infra/http/create-http-app.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
 import { accountsProjection } from '../../projections/accounts/accounts-projection.js';
 import { parkedEvents } from '../../projections/engine/parked-events.js';
 import { replayParked } from '../../projections/engine/replay-parked.js';
 import { fragile } from '../../projections/engine/testing/harness.js';
-import { type Projections, startProjections } from '../../projections/start-projections.js';
-import { registerReadApi } from '../read-api.js';
+import { type InProcessApp, startInProcessApp } from '../testing/in-process-app.js';
 
 /**
  * End to end: an account whose AccountOpened parks (its handler fails for that one event), then a
@@ -20,41 +13,28 @@ import { registerReadApi } from '../read-api.js';
  * never answer 5xx for it, and a replay once the handler is fixed must bring the whole account back.
  */
 let app: HttpApp;
-let projections: Projections;
 let readStore: ReadStore;
+let running: InProcessApp | undefined;
 afterEach(async () => {
-  await app?.close();
-  await projections?.stop();
+  await running?.stop();
+  running = undefined;
 });
 
 const start = async (poisonOwner: string) => {
-  const config = loadConfig({ PROJECTION_MAX_ATTEMPTS: '2', PROJECTION_RETRY_BACKOFF_MS: '1' });
-  const logger = createLogger({ level: 'silent' });
-  const eventStore = createMemoryEventStore();
-  readStore = createEmbeddedReadStore();
-  const cache = createLruCache();
-  const accounts = fragile(
-    accountsProjection({ cache: { cache, ttlSeconds: 60 } }),
-    (event) => event.type === 'AccountOpened' && (event.data as { owner: string }).owner === poisonOwner,
-  );
-  projections = startProjections({
-    eventStore,
-    readStore,
-    cache,
-    logger,
-    config,
-    projections: [accounts.projection],
+  let accounts: ReturnType<typeof fragile> | undefined;
+  running = await startInProcessApp({
+    env: { PROJECTION_MAX_ATTEMPTS: '2', PROJECTION_RETRY_BACKOFF_MS: '1' },
+    projections: (cache) => {
+      accounts = fragile(
+        accountsProjection({ cache: { cache, ttlSeconds: 60 } }),
+        (event) => event.type === 'AccountOpened' && (event.data as { owner: string }).owner === poisonOwner,
+      );
+      return [accounts.projection];
+    },
   });
-  app = createHttpApp({ logger, bodyLimit: 1024 });
-  registerCommandApi(app, { eventStore, maxRetries: 3 });
-  registerReadApi(app, {
-    readStore,
-    cache,
-    logger,
-    waitForCheckpoint: projections.waitForCheckpoint,
-    config: { consistencyTimeoutMs: 10_000, cacheTtlSeconds: 60, cacheTimeoutMs: 500 },
-  });
-  await app.ready();
+  app = running.app;
+  readStore = running.readStore;
+  if (!accounts) throw new Error('the projections were not built');
   return accounts;
 };
 

@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerCommandApi } from '../../commands/command-api.js';
-import { createLruCache } from '../../infra/cache/lru-cache.js';
-import { loadConfig } from '../../infra/config.js';
-import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
-import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
-import { createLogger } from '../../infra/logger.js';
-import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
-import { type Projections, startProjections } from '../../projections/start-projections.js';
-import { registerReadApi } from '../read-api.js';
+import type { HttpApp } from '../../infra/http/create-http-app.js';
+import { type InProcessApp, startInProcessApp } from '../testing/in-process-app.js';
 
 /**
  * End to end: commands through the write API, projected by the real projectors, read back through
@@ -15,29 +8,15 @@ import { registerReadApi } from '../read-api.js';
  * read API in a process of its own would, polling the checkpoints.
  */
 let app: HttpApp;
-let projections: Projections;
+let running: InProcessApp | undefined;
 afterEach(async () => {
-  await app?.close();
-  await projections?.stop();
+  await running?.stop();
+  running = undefined;
 });
 
 const start = async (mode: 'in-process' | 'polling') => {
-  const config = loadConfig({});
-  const logger = createLogger({ level: 'silent' });
-  const eventStore = createMemoryEventStore();
-  const readStore = createEmbeddedReadStore();
-  const cache = createLruCache();
-  projections = startProjections({ eventStore, readStore, cache, logger, config });
-  app = createHttpApp({ logger, bodyLimit: 1024 });
-  registerCommandApi(app, { eventStore, maxRetries: 3 });
-  registerReadApi(app, {
-    readStore,
-    cache,
-    logger,
-    ...(mode === 'in-process' && { waitForCheckpoint: projections.waitForCheckpoint }),
-    config: { consistencyTimeoutMs: 10_000, cacheTtlSeconds: 60, cacheTimeoutMs: 500 },
-  });
-  await app.ready();
+  running = await startInProcessApp({ wait: mode });
+  app = running.app;
 };
 
 const command = async (url: string, payload: object = {}) => {

@@ -1,15 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerCommandApi } from '../../commands/command-api.js';
 import { startTransferProcess, type TransferProcess } from '../../commands/transfers/transfer-process.js';
-import { createLruCache } from '../../infra/cache/lru-cache.js';
-import { loadConfig } from '../../infra/config.js';
-import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
-import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
-import { createLogger } from '../../infra/logger.js';
-import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
-import { type Projections, startProjections } from '../../projections/start-projections.js';
+import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { TRANSFERS, TRANSFERS_PROJECTION } from '../../projections/transfers/transfers-projection.js';
-import { registerReadApi } from '../read-api.js';
+import { type InProcessApp, startInProcessApp } from '../testing/in-process-app.js';
 import { type Harness, startReadApi } from '../testing/read-api-harness.js';
 
 type Response = { statusCode: number; headers: Record<string, unknown>; json(): unknown };
@@ -74,31 +67,18 @@ describe('GET /transfers/:id', () => {
 
 describe('transfers end to end: POST, the transfer process, the projection, GET with x-min-position', () => {
   let app: HttpApp;
-  let projections: Projections;
+  let running: InProcessApp | undefined;
   let transferProcess: TransferProcess | undefined;
   afterEach(async () => {
     await transferProcess?.stop();
-    await app?.close();
-    await projections?.stop();
+    await running?.stop();
+    running = undefined;
   });
 
   const start = async () => {
-    const config = loadConfig({});
-    const logger = createLogger({ level: 'silent' });
-    const eventStore = createMemoryEventStore();
-    const readStore = createEmbeddedReadStore();
-    const cache = createLruCache();
-    projections = startProjections({ eventStore, readStore, cache, logger, config });
-    app = createHttpApp({ logger, bodyLimit: 1024 });
-    const { handle } = registerCommandApi(app, { eventStore, maxRetries: 3 });
-    registerReadApi(app, {
-      readStore,
-      cache,
-      logger,
-      waitForCheckpoint: projections.waitForCheckpoint,
-      config: { consistencyTimeoutMs: 10_000, cacheTtlSeconds: 60, cacheTimeoutMs: 500 },
-    });
-    await app.ready();
+    running = await startInProcessApp();
+    app = running.app;
+    const { eventStore, handle, logger } = running;
     const post = async (url: string, payload: object, headers: Record<string, string> = {}) =>
       (await app.inject({ method: 'POST', url, payload, headers })).json();
     await post('/accounts', { owner: 'Ada', currency: 'EUR', accountId: 'a' });
