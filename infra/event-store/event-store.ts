@@ -115,6 +115,27 @@ export class WrongExpectedRevisionError extends Error {
   }
 }
 
+/**
+ * The store could not be reached or did not answer: a transient failure (a connection refused or
+ * lost, a client reconnecting, a deadline passed), worth trying again shortly. Adapters throw it
+ * only for such failures, with the driver's error as `cause`; every other error is a fault.
+ *
+ * A read that throws it had no effect. An append that throws it may or may not have taken effect
+ * (its answer may be what was lost): the caller finds out before deciding again, by reading the
+ * stream for its event ids or idempotency key, or retries with the same event ids under the same
+ * expected revision, which cannot land twice.
+ */
+export class EventStoreUnavailableError extends Error {
+  override readonly name = 'EventStoreUnavailableError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export const isEventStoreUnavailable = (error: unknown): error is EventStoreUnavailableError =>
+  error instanceof EventStoreUnavailableError;
+
 export const positionToJson = (position: Position): string => position.toString(10);
 
 export const positionFromJson = (text: string): Position | undefined =>
