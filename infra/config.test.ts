@@ -35,4 +35,19 @@ describe('config: EVENTSTORE_URL', () => {
       /EVENTSTORE_URL: must be an esdb/,
     );
   });
+
+  it('refuses throwOnAppendFailure=false, however the key is spelled, which would turn conflicts into 500s', () => {
+    for (const setting of [
+      'throwOnAppendFailure=false',
+      'ThrowOnAppendFailure=false',
+      'throw-on-append_failure=false',
+    ])
+      expect(
+        () => loadConfig({ EVENTSTORE_URL: `esdb://localhost:2113?tls=false&${setting}` }),
+        setting,
+      ).toThrow(/EVENTSTORE_URL: throwOnAppendFailure=false is not supported/);
+    expect(
+      loadConfig({ EVENTSTORE_URL: 'esdb://h:2113?throwOnAppendFailure=true' }).EVENTSTORE_URL,
+    ).toBeDefined();
+  });
 });

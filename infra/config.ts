@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { APPEND_FAILURES_REFUSED, disablesAppendFailures } from './event-store/eventstoredb-settings.js';
 
 /**
  * All configuration, read once from the environment through one schema. A bad value stops
@@ -48,6 +49,8 @@ const optionalEventStoreUrl = z
     z
       .string()
       .regex(/^esdb(\+discover)?:\/\/\S+$/, 'must be an esdb:// or esdb+discover:// connection string')
+      // The client would then answer a conflicting append as a result, not an error.
+      .refine((url) => !disablesAppendFailures(url), { message: APPEND_FAILURES_REFUSED })
       .optional(),
   )
   .optional();

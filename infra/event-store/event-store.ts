@@ -138,8 +138,14 @@ export const isEventStoreUnavailable = (error: unknown): error is EventStoreUnav
 
 export const positionToJson = (position: Position): string => position.toString(10);
 
+/**
+ * A position in JSON: a decimal integer of up to 39 digits, enough for 128 bits (EventStoreDB's
+ * commit and prepare positions together, see eventstoredb-position.ts).
+ */
+export const POSITION_PATTERN = /^(0|[1-9][0-9]{0,38})$/;
+
 export const positionFromJson = (text: string): Position | undefined =>
-  /^(0|[1-9][0-9]{0,19})$/.test(text) ? BigInt(text) : undefined;
+  POSITION_PATTERN.test(text) && BigInt(text) < 1n << 128n ? BigInt(text) : undefined;
 
 export const matchesFilter = (
   event: Pick<RecordedEvent, 'type' | 'streamId'>,

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { positionFromJson } from '../../infra/event-store/event-store.js';
+import { POSITION_PATTERN, positionFromJson } from '../../infra/event-store/event-store.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
 import type { WaitForCheckpoint } from '../../projections/engine/checkpoint-watch.js';
 import type { ReadStats } from '../read-stats.js';
@@ -18,7 +18,7 @@ export const readHeaders = (timeoutMs: number) =>
   z.looseObject({
     [MIN_POSITION_HEADER]: z
       .string()
-      .regex(/^(0|[1-9][0-9]{0,19})$/, 'x-min-position must be a position: a decimal integer')
+      .regex(POSITION_PATTERN, 'x-min-position must be a position: a decimal integer')
       .optional()
       .describe(
         'Read your writes: the `position` of a command response. The read waits until the read model ' +
