@@ -87,4 +87,21 @@ describe('checkpoint watch', () => {
     expect(errors).toHaveLength(2);
     expect(watch.latest('p')).toBe(2n);
   });
+
+  it('ends a wait for a position the projection skips, without moving its checkpoint', async () => {
+    const asked: Array<bigint | undefined> = [];
+    const watch = createCheckpointWatch({
+      skippable: async (_, after) => {
+        asked.push(after);
+        return 7n; // nothing the projection reads up to 7
+      },
+      poll: { read: async () => undefined, when: () => false, minDelayMs: 1, maxDelayMs: 2 },
+    });
+    watch.advance('p', 3n);
+    expect(await watch.waitFor('p', 6n, { timeoutMs: 10_000 })).toBe(true);
+    expect(asked[0]).toBe(3n);
+    expect(watch.latest('p')).toBe(3n);
+    // Beyond what is skippable, the wait goes on until the checkpoint gets there.
+    expect(await watch.waitFor('p', 9n, { timeoutMs: 30 })).toBe(false);
+  });
 });

@@ -26,6 +26,13 @@ export type CheckpointWatchOptions = {
     minDelayMs?: number;
     maxDelayMs?: number;
   };
+  /**
+   * The last position up to which the log after `after` holds nothing `projection` reads (undefined:
+   * not known). A filtered subscription reports progress past events it skips only now and then
+   * (EventStoreDB: every 32 events looked at), so on a quiet system a wait for a position the
+   * projection skips would otherwise last until its deadline. Asked while someone waits.
+   */
+  skippable?: (projection: string, after: Position | undefined) => Promise<Position | undefined>;
   /** A failed poll, or a listener that threw: neither may stop a projector or a wait. */
   onError?: (error: unknown) => void;
 };
@@ -36,7 +43,7 @@ type Waiter = { position: Position; settle: (reached: boolean) => void };
  * The committed checkpoints of this process's projectors, as they advance: read-your-writes waits
  * on them without a round trip to the read store. Checkpoints only move forward here.
  */
-export const createCheckpointWatch = ({ poll, onError }: CheckpointWatchOptions = {}) => {
+export const createCheckpointWatch = ({ poll, skippable, onError }: CheckpointWatchOptions = {}) => {
   const latest = new Map<string, Position>();
   const listeners = new Set<CheckpointListener>();
   const waiters = new Map<string, Set<Waiter>>();
@@ -61,10 +68,15 @@ export const createCheckpointWatch = ({ poll, onError }: CheckpointWatchOptions 
     }
   };
 
+  /** Settles the waiters at or before `position` without moving the checkpoint: nothing they wait for is there. */
+  const release = (projection: string, position: Position) => {
+    for (const waiter of waiters.get(projection) ?? []) if (waiter.position <= position) waiter.settle(true);
+  };
+
   const startPolling = (projection: string) => {
-    if (!poll || polling.has(projection)) return;
+    if ((!poll && !skippable) || polling.has(projection)) return;
     polling.add(projection);
-    const { read, when, minDelayMs = 5, maxDelayMs = 100 } = poll;
+    const { minDelayMs = 5, maxDelayMs = 100 } = poll ?? {};
     void (async () => {
       let delay = minDelayMs;
       try {
@@ -72,10 +84,15 @@ export const createCheckpointWatch = ({ poll, onError }: CheckpointWatchOptions 
           // ref: false, so a pending poll never keeps the process alive on its own.
           await sleep(delay, undefined, { ref: false });
           delay = Math.min(delay * 2, maxDelayMs);
-          if (!waiting(projection) || !when(projection)) continue;
           try {
-            const position = await read(projection);
-            if (position !== undefined) advance(projection, position);
+            if (poll && waiting(projection) && poll.when(projection)) {
+              const position = await poll.read(projection);
+              if (position !== undefined) advance(projection, position);
+            }
+            if (skippable && waiting(projection)) {
+              const clear = await skippable(projection, latest.get(projection));
+              if (clear !== undefined) release(projection, clear);
+            }
           } catch (error) {
             onError?.(error); // the store may be briefly away: each waiter still has its deadline
           }
