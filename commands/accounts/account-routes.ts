@@ -40,7 +40,7 @@ const accepted = (accountId: string) => (result: CommandResult) => ({
   position: positionToJson(result.position),
 });
 
-const errors = problemResponses(400, 404, 409, 413, 415, 422);
+const errors = problemResponses(400, 404, 409, 413, 415, 422, 503);
 
 export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
   app.post(

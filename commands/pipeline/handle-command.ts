@@ -3,10 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Aggregate, stateFrom, streamIdFor } from '../../domain/shared/decider.js';
 import {
   type EventStore,
+  isEventStoreUnavailable,
   type Position,
   type RecordedEvent,
   WrongExpectedRevisionError,
 } from '../../infra/event-store/event-store.js';
+import { defaultUnavailableRetry, fullJitterMs, type UnavailableRetry } from './backoff.js';
 
 /** Where a command came from: copied into the metadata of every event it appends. */
 export type CommandContext = {
@@ -34,6 +36,8 @@ export type CommandPipelineOptions = {
   maxRetries: number;
   /** Base of the jittered exponential backoff between retries. */
   backoffMs?: number;
+  /** Tries of a command while the event store cannot be reached (EventStoreUnavailableError). */
+  unavailable?: UnavailableRetry;
 };
 
 /** Retries ran out: other writers kept changing the stream between our read and our append. */
@@ -68,9 +72,20 @@ export const SCHEMA_VERSION = 1;
  * appended it, so a repeat finds its own earlier events and returns their result instead of
  * deciding again. Because this check happens inside the optimistic-concurrency loop, two
  * concurrent repeats cannot both append.
+ *
+ * A store that cannot be reached (EventStoreUnavailableError) is tried again a few times, with the
+ * same backoff, before the error is thrown. An append that failed so may have landed, its answer
+ * lost: the next read looks for its events by id, and if they are there, they are this command's
+ * result. If they are not, deciding again is safe: both appends expect the same revision, so at
+ * most one of them can land, and a late landing of the first is found by the same look.
  */
 export const createCommandHandler =
-  ({ eventStore, maxRetries, backoffMs = 5 }: CommandPipelineOptions) =>
+  ({
+    eventStore,
+    maxRetries,
+    backoffMs = 5,
+    unavailable = defaultUnavailableRetry,
+  }: CommandPipelineOptions) =>
   async <Command, Event extends { type: string; data: unknown }, State>(
     aggregate: Aggregate<Command, Event, State>,
     id: string,
@@ -78,9 +93,27 @@ export const createCommandHandler =
     context: CommandContext,
   ): Promise<CommandResult> => {
     const streamId = streamIdFor(aggregate, id);
-    for (let attempt = 1; ; attempt++) {
-      const history = await eventStore.readStream(streamId);
+    /** The id of the last event of each append whose answer was lost: any of them may have landed. */
+    const unanswered: string[] = [];
+    let outages = 0;
+    /** Pauses before the next try if the store was away and tries are left; throws otherwise. */
+    const afterOutage = async (error: unknown) => {
+      if (!isEventStoreUnavailable(error) || ++outages >= unavailable.attempts) throw error;
+      await sleep(fullJitterMs(unavailable.backoffMs, outages));
+    };
+
+    for (let conflicts = 0; ; ) {
+      let history: RecordedEvent[];
+      try {
+        history = await eventStore.readStream(streamId);
+      } catch (error) {
+        await afterOutage(error);
+        continue;
+      }
       const last = history.at(-1);
+
+      const landed = unanswered.length > 0 ? findByEventId(history, unanswered) : undefined;
+      if (landed) return { streamId, revision: landed.revision, position: landed.position, replayed: false };
 
       if (context.idempotency) {
         const earlier = findByIdempotencyKey(history, context.idempotency.key);
@@ -98,14 +131,15 @@ export const createCommandHandler =
       }
 
       const occurredAt = (context.now?.() ?? new Date()).toISOString();
+      const eventIds = events.map(() => randomUUID());
       try {
         const { nextRevision, position } = await eventStore.append(
           streamId,
-          events.map(({ type, data }) => ({
+          events.map(({ type, data }, i) => ({
             type,
             data,
             metadata: {
-              eventId: randomUUID(),
+              eventId: eventIds[i] as string,
               correlationId: context.correlationId,
               causationId: context.causationId,
               ...(context.idempotency && {
@@ -121,15 +155,21 @@ export const createCommandHandler =
         );
         return { streamId, revision: nextRevision, position, replayed: false };
       } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        if (attempt > maxRetries) throw new ConcurrencyConflictError(streamId, attempt);
-        // Full jitter: spreads retrying writers out so they stop colliding.
-        await sleep(Math.random() * backoffMs * 2 ** Math.min(attempt, 6));
+        if (error instanceof WrongExpectedRevisionError) {
+          if (++conflicts > maxRetries) throw new ConcurrencyConflictError(streamId, conflicts);
+          await sleep(fullJitterMs(backoffMs, conflicts));
+          continue;
+        }
+        if (isEventStoreUnavailable(error)) unanswered.push(eventIds.at(-1) as string);
+        await afterOutage(error);
       }
     }
   };
 
 export type CommandHandler = ReturnType<typeof createCommandHandler>;
+
+const findByEventId = (history: readonly RecordedEvent[], ids: readonly string[]) =>
+  history.find((event) => ids.includes(event.metadata.eventId));
 
 const findByIdempotencyKey = (history: readonly RecordedEvent[], key: string): RecordedEvent | undefined => {
   let found: RecordedEvent | undefined;

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Aggregate } from '../../domain/shared/decider.js';
+import { isEventStoreUnavailable } from '../../infra/event-store/event-store.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
 import {
   type CommandHandler,
@@ -49,7 +50,8 @@ export const idempotencyKeyOf = (request: FastifyRequest): string | undefined =>
 /**
  * Runs one command for an HTTP request: correlation from the request, the idempotency record
  * checked before and written after, and pipeline errors turned into problems. Domain errors pass
- * through to the error handler, which knows how to render them.
+ * through to the error handler, which knows how to render them, and so does an event store that
+ * stayed unreachable through the pipeline's retries (503, see create-http-app.ts).
  */
 export const createHttpCommandRunner =
   (deps: { handle: CommandHandler; idempotency: IdempotencyStore }) =>
@@ -93,7 +95,12 @@ export const createHttpCommandRunner =
       });
       const body = spec.body(result);
       if (key !== undefined)
-        await deps.idempotency.save(key, hash, { status: spec.status, body }, correlation);
+        await deps.idempotency.save(key, hash, { status: spec.status, body }, correlation).catch((error) => {
+          // The command took effect, so it is answered. Without the record, a repeat is still
+          // recognised by the key its events carry in the stream (handle-command.ts).
+          if (!isEventStoreUnavailable(error)) throw error;
+          request.log.warn({ err: error }, 'idempotency record not saved: the event store is unavailable');
+        });
       reply.code(spec.status);
       if (result.replayed) reply.header(IDEMPOTENT_REPLAY_HEADER, 'true');
       return body;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type EventStore, WrongExpectedRevisionError } from '../../infra/event-store/event-store.js';
+import { defaultUnavailableRetry, retryWhileUnavailable, type UnavailableRetry } from './backoff.js';
 import { IdempotencyKeyReusedError, SCHEMA_VERSION } from './handle-command.js';
 
 /**
@@ -57,10 +58,17 @@ export const requestHash = (method: string, path: string, command: unknown) =>
 export const idFromIdempotencyKey = (prefix: string, key: string | undefined) =>
   key === undefined ? randomUUID() : `${prefix}-${sha256(key).slice(0, 32)}`;
 
-export const createIdempotencyStore = (eventStore: EventStore) => {
+/**
+ * Both calls are tried again while the event store cannot be reached (`unavailable`): a read is
+ * safe to repeat, and so is the record's append, which expects no stream and so cannot land twice.
+ */
+export const createIdempotencyStore = (
+  eventStore: EventStore,
+  { unavailable = defaultUnavailableRetry }: { unavailable?: UnavailableRetry } = {},
+) => {
   const find = async (key: string, hash: string): Promise<RecordedResponse | undefined> => {
     const streamId = idempotencyStreamId(key);
-    const [record] = await eventStore.readStream(streamId);
+    const [record] = await retryWhileUnavailable(() => eventStore.readStream(streamId), unavailable);
     if (!record) return undefined;
     const parsed = IdempotencyRecord.safeParse(record.data);
     if (record.type !== RECORD_TYPE || !parsed.success)
@@ -75,28 +83,27 @@ export const createIdempotencyStore = (eventStore: EventStore) => {
     response: RecordedResponse,
     context: { correlationId: string; causationId: string },
   ): Promise<void> => {
+    const record = {
+      type: RECORD_TYPE,
+      data: { requestHash: hash, response },
+      metadata: {
+        eventId: randomUUID(),
+        ...context,
+        idempotencyKey: key,
+        requestHash: hash,
+        occurredAt: new Date().toISOString(),
+        schemaVersion: SCHEMA_VERSION,
+      },
+    };
     try {
-      await eventStore.append(
-        idempotencyStreamId(key),
-        [
-          {
-            type: RECORD_TYPE,
-            data: { requestHash: hash, response },
-            metadata: {
-              eventId: randomUUID(),
-              ...context,
-              idempotencyKey: key,
-              requestHash: hash,
-              occurredAt: new Date().toISOString(),
-              schemaVersion: SCHEMA_VERSION,
-            },
-          },
-        ],
-        { expectedRevision: 'no_stream' },
+      await retryWhileUnavailable(
+        () => eventStore.append(idempotencyStreamId(key), [record], { expectedRevision: 'no_stream' }),
+        unavailable,
       );
     } catch (error) {
-      // A concurrent repeat recorded it first. The pipeline already refused a different request
-      // under this key, so what is recorded describes the same outcome.
+      // A concurrent repeat recorded it first, or an earlier try of ours landed with its answer
+      // lost. The pipeline already refused a different request under this key, so what is
+      // recorded describes the same outcome.
       if (!(error instanceof WrongExpectedRevisionError)) throw error;
     }
   };

@@ -18,6 +18,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { isDomainError } from '../../domain/shared/domain-error.js';
+import { isEventStoreUnavailable } from '../event-store/event-store.js';
 import type { Logger } from '../logger.js';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation.js';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType } from './problem-details.js';
@@ -97,6 +98,17 @@ const toProblem = (
         })),
       },
     };
+  // Transient: the caller retries later, with the same Idempotency-Key to be safe.
+  if (isEventStoreUnavailable(error))
+    return {
+      problem: {
+        type: problemType('event-store-unavailable'),
+        title: 'Event store unavailable',
+        status: 503,
+        detail: 'the event store could not be reached; retry later (with the same Idempotency-Key)',
+      },
+      headers: { 'retry-after': '1' },
+    };
   const fastifyError = error as Partial<FastifyError>;
   const known = fastifyError.code ? fastifyProblems[fastifyError.code] : undefined;
   if (known) {
@@ -126,7 +138,8 @@ const toProblem = (
 const renderProblem = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
   const { problem, headers } = toProblem(error);
   // A problem we chose to answer with (a 503 on a consistency timeout, say) is not a failure.
-  if (problem.status >= 500 && !(error instanceof HttpProblem))
+  if (isEventStoreUnavailable(error)) request.log.warn({ err: error }, 'event store unavailable');
+  else if (problem.status >= 500 && !(error instanceof HttpProblem))
     request.log.error({ err: error }, 'request failed');
   else request.log.info({ problemType: problem.type, detail: problem.detail }, 'request rejected');
   return reply
