@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { streamIdFor } from '../../domain/shared/decider.js';
 import { transferAggregate, transferEventTypes } from '../../domain/transfers/transfer.js';
-import type { EventStore, Position } from '../../infra/event-store/event-store.js';
+import {
+  type EventStore,
+  isEventStoreUnavailable,
+  type Position,
+} from '../../infra/event-store/event-store.js';
 import type { Logger } from '../../infra/logger.js';
 import type { CommandHandler } from '../pipeline/handle-command.js';
 import { CheckpointTakenError, checkpointStream } from './checkpoint-stream.js';
@@ -284,7 +288,11 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
         if (!signal.aborted) await pause(1, signal);
       } catch (error) {
         failures++;
-        log.error({ err: error, failures }, 'transfer process could not load its checkpoint; trying again');
+        // An unreachable store is expected now and then (a restart, a reconnect): not an error yet.
+        log[isEventStoreUnavailable(error) ? 'warn' : 'error'](
+          { err: error, failures },
+          'transfer process could not load its checkpoint; trying again',
+        );
         await pause(failures, signal);
       } finally {
         await lease?.release();

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { AccountId } from '../../domain/accounts/account.js';
 import { Amount } from '../../domain/shared/money.js';
 import { RequestTransfer, TransferId, transferAggregate } from '../../domain/transfers/transfer.js';
-import { type EventStore, positionToJson } from '../../infra/event-store/event-store.js';
+import {
+  type EventStore,
+  isEventStoreUnavailable,
+  positionToJson,
+} from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { problemResponses } from '../../infra/http/problem-details.js';
 import { TransferView } from '../../read-api/transfers/transfer-views.js';
@@ -84,7 +88,7 @@ export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) =>
         response: {
           200: TransferSettled,
           202: TransferAccepted,
-          ...problemResponses(400, 404, 409, 413, 415, 422),
+          ...problemResponses(400, 404, 409, 413, 415, 422, 503),
         },
       },
     },
@@ -123,17 +127,24 @@ export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) =>
       const hangUp = new AbortController();
       const abort = () => hangUp.abort();
       reply.raw.once('close', abort);
-      let outcome: Awaited<ReturnType<TransferOutcomes['wait']>>;
+      let settled: { view: TransferView; position: string } | undefined;
       try {
-        outcome = await outcomes.wait(transferId, { timeoutMs: seconds * 1000, signal: hangUp.signal });
+        const outcome = await outcomes.wait(transferId, {
+          timeoutMs: seconds * 1000,
+          signal: hangUp.signal,
+        });
+        const view = outcome && transferViewOf(await eventStore.readStream(transferStreamId(transferId)));
+        if (outcome && view) settled = { view, position: positionToJson(outcome.position) };
+      } catch (error) {
+        // The transfer is accepted; only its outcome cannot be read now: answer 202, poll later.
+        if (!isEventStoreUnavailable(error)) throw error;
+        request.log.warn({ err: error }, 'transfer outcome unknown: the event store is unavailable');
       } finally {
         reply.raw.off('close', abort);
       }
-      if (!outcome) return accepted;
-      const view = transferViewOf(await eventStore.readStream(transferStreamId(transferId)));
-      if (!view) return accepted;
+      if (!settled) return accepted;
       reply.code(200);
-      return { ...view, position: positionToJson(outcome.position) };
+      return { ...settled.view, position: settled.position };
     },
   );
 };
