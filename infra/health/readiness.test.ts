@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkpointStore } from '../../projections/engine/checkpoint-store.js';
+import { EventStoreUnavailableError } from '../event-store/event-store.js';
 import { createMemoryEventStore } from '../event-store/memory-event-store.js';
 import { createHttpApp } from '../http/create-http-app.js';
 import { createLogger } from '../logger.js';
 import { createEmbeddedReadStore } from '../read-store/embedded-read-store.js';
+import { eventStoreCheck } from './dependency-checks.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { projectionLagCheck } from './projection-lag-check.js';
 import { type CheckOutcome, createReadiness, type HealthCheck } from './readiness.js';
@@ -61,6 +63,21 @@ describe('readiness', () => {
     const { code, body } = await ready();
     expect(code).toBe(200);
     expect(body).toMatchObject({ ready: true, status: 'degraded', checks: { cache: { status: 'down' } } });
+    await app.close();
+  });
+
+  it('is not ready (503, eventStore down) while the event store cannot be reached', async () => {
+    const unreachable = {
+      ...createMemoryEventStore(),
+      headPosition: () => Promise.reject(new EventStoreUnavailableError('UNAVAILABLE: connection refused')),
+    };
+    const { app, ready } = await serve([eventStoreCheck(unreachable)]);
+    const { code, body } = await ready();
+    expect(code).toBe(503);
+    expect(body).toMatchObject({
+      ready: false,
+      checks: { eventStore: { status: 'down', error: 'UNAVAILABLE: connection refused' } },
+    });
     await app.close();
   });
 
