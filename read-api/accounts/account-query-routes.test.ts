@@ -320,7 +320,8 @@ describe('bad input answers 400 problem+json and reaches neither store nor cache
     ['a leading zero', '012'],
     ['a fraction', '1.5'],
     ['two positions', ['5', '6']],
-    ['too many digits', '1'.repeat(21)],
+    ['too many digits', '1'.repeat(40)],
+    ['beyond 128 bits', '9'.repeat(39)],
   ])('refuses an x-min-position that is %s', async (_name, value) => {
     harness = await startReadApi();
     const problem = expectProblem(

@@ -18,7 +18,11 @@ export const readHeaders = (timeoutMs: number) =>
   z.looseObject({
     [MIN_POSITION_HEADER]: z
       .string()
-      .regex(POSITION_PATTERN, 'x-min-position must be a position: a decimal integer')
+      .regex(POSITION_PATTERN, {
+        message: 'x-min-position must be a position: a decimal integer',
+        abort: true,
+      })
+      .refine((text) => positionFromJson(text) !== undefined, 'x-min-position is beyond any position')
       .optional()
       .describe(
         'Read your writes: the `position` of a command response. The read waits until the read model ' +
