@@ -1,0 +1,235 @@
+/**
+ * A protocol-level test server standing in for EventStoreDB. It is NOT EventStoreDB: it speaks the
+ * EventStoreDB gRPC protocol (the client's own generated service definitions and messages, served
+ * with grpc-js) over an in-memory transaction log, so that code using the real
+ * `@eventstore/db-client` can be tested where no EventStoreDB can run.
+ *
+ * Implemented: Streams.Read (stream reads forwards/backwards; `$all` reads forwards/backwards;
+ * `$all` subscriptions, unfiltered and filtered by stream or event type, prefix or regex, with the
+ * client's window and checkpoint multiplier; stream subscriptions), Streams.Append,
+ * Streams.BatchAppend (optional), ServerFeatures.GetSupportedMethods; expected revisions and
+ * idempotent retries; HTTP/2 flow control and the 100-streams-per-connection limit; faults (dropped
+ * subscriptions, refused connections, legacy transactions, system events).
+ * Not implemented: persistence, TLS, authentication and ACLs, stream metadata ($maxCount, $maxAge,
+ * truncation), deletes and tombstones, link events (resolveLinkTos), filtered reads of `$all` (only
+ * filtered subscriptions), persistent subscriptions, projections, users, operations, gossip and
+ * clustering, leader election, scavenging, chunk files, append size limits, deadlines.
+ *
+ * Verified in the KurrentDB source (github.com/kurrent-io/KurrentDB at 44996ed, 2026; unchanged in
+ * these respects since the 25.0.1 / 24.10 fix for issue #4970, commit ea82632), files under
+ * src/KurrentDB.Core/:
+ * - Positions (Services/Storage/ReaderIndex/AllReader.cs, Data/ResolvedEvent.cs): an event written
+ *   by a gRPC append is an implicitly committed prepare at (p, p), p where its record starts. A
+ *   legacy transaction's events are at (commit record, own record). A forward read from (C, P)
+ *   starts scanning the log at C and returns events at or after (C, P): so (C, 0) includes the
+ *   event at C. A backward read from (C, P) returns events whose (commit record end, record end) is
+ *   at or before (C, P): so (C, 0) leaves out the event that ends at C, (C, C) keeps it. A page read
+ *   forward goes on from (end of its last record, 0), or (commit, end of record) inside a transaction.
+ * - Invalid positions (TransactionLog/Chunks/TFChunk/TFChunkReadSide.cs,
+ *   Services/Storage/StorageReaderWorker.All*.cs, Services/Transport/Enumerators/*): reading from a
+ *   position that is not a record start fails in the chunk reader; subscriptions answer
+ *   INVALID_ARGUMENT "Trying to read from an invalid position." (after the confirmation), plain
+ *   `$all` reads UNKNOWN "Unexpected ReadAllResult: InvalidPosition >> ...". The client makes both
+ *   an UnknownError. Stricter here: a real node reads nothing, and so accepts, positions after the
+ *   start of its last committed record; this server refuses every position that is not a record
+ *   start or the end of the log, because the same position fails on a real node once the log grows.
+ * - Subscriptions (Services/Transport/Enumerators/Enumerator.AllSubscription*.cs,
+ *   Enumerator.StreamSubscription.cs, Services/SubscriptionsService.cs): confirmation first; from a
+ *   position, only events after it; catch-up in pages of 32 (filtered: also at most `window`
+ *   events looked at per page); a filtered subscription's catch-up checkpoint comes when the events
+ *   looked at reach window x multiplier, at the later of the last event sent and the start of the
+ *   page just read (a record start with prepare 0), the start of an empty page never counting; at
+ *   the end of catch-up one more checkpoint at that same rule's position (never the end of the log,
+ *   the #4970 fix), then CaughtUp; live, a checkpoint at the event that completes each
+ *   window x multiplier committed events (matching or not, counted from the subscription's start);
+ *   no checkpoint or event is ever sent twice or out of order; the live buffer holds 32 items and
+ *   drops the oldest, and a gap sends the subscription back to catching up (after a checkpoint).
+ *   Every `$all` read and subscription leaves out `$epoch-information` (EventFilter.cs).
+ * - Appends (Services/Transport/Grpc/Streams.Append.cs, Streams.BatchAppend.cs, Status.cs,
+ *   Services/Storage/ReaderIndex/IndexWriter.cs): success answers the last event's position as
+ *   both commit and prepare; a wrong expected revision is in-band (Append) or a google.rpc.Status
+ *   ALREADY_EXISTS with WrongExpectedVersion details (BatchAppend); retrying events already written
+ *   answers where they were written, a partial overlap is a wrong expected revision.
+ * - Connections (ClusterVNodeStartup.cs): Kestrel's default of 100 concurrent streams per HTTP/2
+ *   connection is kept.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type handleBidiStreamingCall,
+  type handleClientStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  status,
+  type UntypedHandleCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { serverFeaturesGrpc, streamsGrpc } from './protos.js';
+import { serverFeaturesService } from './server-features-service.js';
+import { streamsService } from './streams-service.js';
+import type { SubscriptionRegistry } from './subscriptions.js';
+import { createTransactionLog, statsEvent, writeNodeStartRecords } from './transaction-log.js';
+
+export type EsdbTestServer = {
+  /** 'esdb://127.0.0.1:<port>?tls=false' */
+  url: string;
+  port: number;
+  faults: {
+    /**
+     * Ends every open subscription with UNAVAILABLE, as a node that shuts down does (KurrentDB 26
+     * sends UNAVAILABLE "The server is shutting down..."; older nodes drop the connection, which the
+     * client also reports as UNAVAILABLE). The client treats it as transient and reconnects.
+     */
+    dropSubscriptions(): void;
+    /** Closes every connection and stops listening; listens again on the same port after `ms`. The log survives. */
+    refuseConnections(ms: number): Promise<void>;
+    /** Events written as an old explicit transaction: one commit position (a commit record after them), their own prepare positions. */
+    appendLegacyTransaction(
+      streamId: string,
+      events: Array<{ type: string; data: unknown; metadata?: unknown }>,
+    ): void;
+    /** A `$`-typed event in a `$`-stream, as nodes write ($stats, $settings...). */
+    appendSystemEvent(): void;
+  };
+  /** gRPC calls currently open, abandoned ones included. */
+  openCalls(): number;
+  stop(): Promise<void>;
+};
+
+export type EsdbTestServerOptions = {
+  port?: number;
+  /** List BatchAppend in ServerFeatures and serve it, as servers from 21.10 do. Default true. */
+  batchAppend?: boolean;
+};
+
+const MAX_RECEIVE_MESSAGE_LENGTH = 16 * 1024 * 1024;
+
+const SHUTTING_DOWN = {
+  code: status.UNAVAILABLE,
+  details: 'The server is shutting down. Please retry after 1 second.',
+};
+
+export const startEsdbTestServer = async ({
+  port: requestedPort = 0,
+  batchAppend = true,
+}: EsdbTestServerOptions = {}): Promise<EsdbTestServer> => {
+  const log = createTransactionLog();
+  writeNodeStartRecords(log);
+  const subscriptions: SubscriptionRegistry = new Set();
+  let openCalls = 0;
+  const counted = countingCalls(
+    () => openCalls++,
+    () => openCalls--,
+  );
+  const services: Array<[ServiceDefinition, UntypedServiceImplementation]> = [
+    [streamsGrpc.StreamsService, counted(streamsService(log, subscriptions, { batchAppend }))],
+    [serverFeaturesGrpc.ServerFeaturesService, counted(serverFeaturesService({ batchAppend }))],
+  ];
+
+  let server = await listen(services, requestedPort);
+  const port = server.port;
+  let stopped = false;
+  let restarting: Promise<void> | undefined;
+
+  const json = (value: unknown) => new Uint8Array(Buffer.from(JSON.stringify(value ?? null), 'utf8'));
+
+  return {
+    url: `esdb://127.0.0.1:${port}?tls=false`,
+    port,
+    faults: {
+      dropSubscriptions() {
+        for (const subscription of [...subscriptions]) subscription.drop(SHUTTING_DOWN);
+      },
+      async refuseConnections(ms) {
+        await restarting;
+        server.grpc.forceShutdown();
+        restarting = (async () => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          if (!stopped) server = await listen(services, port);
+        })();
+        await restarting;
+      },
+      appendLegacyTransaction(streamId, events) {
+        log.appendLegacyTransaction(
+          streamId,
+          events.map(({ type, data, metadata }) => ({
+            eventId: randomUUID(),
+            type,
+            isJson: true,
+            data: json(data),
+            metadata: metadata === undefined ? new Uint8Array() : json(metadata),
+          })),
+        );
+      },
+      appendSystemEvent() {
+        log.append(`$stats-127.0.0.1:${port}`, 'any', [statsEvent()]);
+      },
+    },
+    openCalls: () => openCalls,
+    async stop() {
+      stopped = true;
+      for (const subscription of [...subscriptions]) subscription.drop(SHUTTING_DOWN);
+      server.grpc.forceShutdown();
+      await restarting?.catch(() => {});
+    },
+  };
+};
+
+const listen = async (
+  services: Array<[ServiceDefinition, UntypedServiceImplementation]>,
+  port: number,
+): Promise<{ grpc: Server; port: number }> => {
+  const grpc = new Server({
+    // Kestrel's default, which EventStoreDB keeps: the 101st call on a connection waits.
+    'grpc.max_concurrent_streams': 100,
+    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_LENGTH,
+  });
+  for (const [definition, implementation] of services) grpc.addService(definition, implementation);
+  const boundPort = await new Promise<number>((resolve, reject) =>
+    grpc.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return { grpc, port: boundPort };
+};
+
+type Call = NodeJS.EventEmitter & { cancelled?: boolean };
+
+/**
+ * Wraps every handler so that a call counts as open from its start until it is answered, ended or
+ * cancelled: a read the client abandoned without cancelling stays open, as it does on a real node.
+ */
+const countingCalls =
+  (opened: () => void, closed: () => void) =>
+  (implementation: UntypedServiceImplementation): UntypedServiceImplementation =>
+    Object.fromEntries(
+      Object.entries(implementation).map(([name, handler]) => [
+        name,
+        ((call: Call, callback?: (...args: unknown[]) => void) => {
+          opened();
+          let done = false;
+          const finish = () => {
+            if (done) return;
+            done = true;
+            closed();
+          };
+          call.once('cancelled', finish);
+          if (callback) {
+            // Unary and client-streaming: open until answered (their request side closes earlier).
+            return (
+              handler as handleUnaryCall<unknown, unknown> | handleClientStreamingCall<unknown, unknown>
+            )(call as never, (...args: unknown[]) => {
+              finish();
+              callback(...args);
+            });
+          }
+          call.once('finish', finish);
+          call.once('close', finish);
+          return (
+            handler as handleServerStreamingCall<unknown, unknown> | handleBidiStreamingCall<unknown, unknown>
+          )(call as never);
+        }) as UntypedHandleCall,
+      ]),
+    );
