@@ -1,6 +1,6 @@
 import type { ServerDuplexStream, ServerReadableStream, sendUnaryData } from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
-import { outboxOf } from './outbox.js';
+import { type OpenStreams, outboxOf, track } from './outbox.js';
 import {
   type AppendReq,
   type AppendResp,
@@ -126,8 +126,10 @@ const appendResponse = (outcome: AppendOutcome, expected: ExpectedRevision): App
  * gets one answer on the same call, an error being a google.rpc.Status with packed details.
  */
 export const batchAppend =
-  (log: TransactionLog) => async (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => {
+  (log: TransactionLog, streams: OpenStreams) =>
+  async (call: ServerDuplexStream<BatchAppendReq, BatchAppendResp>) => {
     const outbox = outboxOf<BatchAppendResp>(call);
+    track(streams, outbox, 'other');
     const pending = new Map<
       string,
       { streamId: string; expected: ExpectedRevision; events: ProposedEvent[] }

@@ -70,3 +70,11 @@ export const outboxOf = <T>(call: ServerStream): Outbox<T> => {
     closed,
   };
 };
+
+/** Open streaming calls and what they are, so that faults can end them. */
+export type OpenStreams = Map<{ fail(status: CallStatus): void }, 'subscription' | 'other'>;
+
+export const track = (streams: OpenStreams, outbox: Outbox<never>, kind: 'subscription' | 'other') => {
+  streams.set(outbox, kind);
+  void outbox.closed.then(() => streams.delete(outbox));
+};

@@ -66,10 +66,10 @@ import {
   type UntypedHandleCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import type { OpenStreams } from './outbox.js';
 import { serverFeaturesGrpc, streamsGrpc } from './protos.js';
 import { serverFeaturesService } from './server-features-service.js';
 import { streamsService } from './streams-service.js';
-import type { SubscriptionRegistry } from './subscriptions.js';
 import { createTransactionLog, statsEvent, writeNodeStartRecords } from './transaction-log.js';
 
 export type EsdbTestServer = {
@@ -83,7 +83,10 @@ export type EsdbTestServer = {
      * client also reports as UNAVAILABLE). The client treats it as transient and reconnects.
      */
     dropSubscriptions(): void;
-    /** Closes every connection and stops listening; listens again on the same port after `ms`. The log survives. */
+    /**
+     * Shuts down as a node does (open streaming calls end with UNAVAILABLE, connections are closed),
+     * refuses connections for `ms`, then listens again on the same port; resolves then. The log survives.
+     */
     refuseConnections(ms: number): Promise<void>;
     /** Events written as an old explicit transaction: one commit position (a commit record after them), their own prepare positions. */
     appendLegacyTransaction(
@@ -105,6 +108,7 @@ export type EsdbTestServerOptions = {
 };
 
 const MAX_RECEIVE_MESSAGE_LENGTH = 16 * 1024 * 1024;
+const SHUTDOWN_GRACE_MS = 100;
 
 const SHUTTING_DOWN = {
   code: status.UNAVAILABLE,
@@ -117,14 +121,14 @@ export const startEsdbTestServer = async ({
 }: EsdbTestServerOptions = {}): Promise<EsdbTestServer> => {
   const log = createTransactionLog();
   writeNodeStartRecords(log);
-  const subscriptions: SubscriptionRegistry = new Set();
+  const streams: OpenStreams = new Map();
   let openCalls = 0;
   const counted = countingCalls(
     () => openCalls++,
     () => openCalls--,
   );
   const services: Array<[ServiceDefinition, UntypedServiceImplementation]> = [
-    [streamsGrpc.StreamsService, counted(streamsService(log, subscriptions, { batchAppend }))],
+    [streamsGrpc.StreamsService, counted(streamsService(log, streams, { batchAppend }))],
     [serverFeaturesGrpc.ServerFeaturesService, counted(serverFeaturesService({ batchAppend }))],
   ];
 
@@ -132,6 +136,23 @@ export const startEsdbTestServer = async ({
   const port = server.port;
   let stopped = false;
   let restarting: Promise<void> | undefined;
+  let endRefusal = () => {};
+
+  // As a node shutting down does it: open streaming calls end with UNAVAILABLE, the connections
+  // get a GOAWAY, and whatever is still open shortly after (reads stuck in flow control) is cut.
+  const shutDown = async (grpc: Server) => {
+    for (const stream of [...streams.keys()]) stream.fail(SHUTTING_DOWN);
+    await new Promise<void>((resolve) => {
+      const forced = setTimeout(() => {
+        grpc.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      grpc.tryShutdown(() => {
+        clearTimeout(forced);
+        resolve();
+      });
+    });
+  };
 
   const json = (value: unknown) => new Uint8Array(Buffer.from(JSON.stringify(value ?? null), 'utf8'));
 
@@ -140,13 +161,19 @@ export const startEsdbTestServer = async ({
     port,
     faults: {
       dropSubscriptions() {
-        for (const subscription of [...subscriptions]) subscription.drop(SHUTTING_DOWN);
+        for (const [stream, kind] of [...streams]) if (kind === 'subscription') stream.fail(SHUTTING_DOWN);
       },
       async refuseConnections(ms) {
         await restarting;
-        server.grpc.forceShutdown();
         restarting = (async () => {
-          await new Promise((resolve) => setTimeout(resolve, ms));
+          await shutDown(server.grpc);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, ms);
+            endRefusal = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
           if (!stopped) server = await listen(services, port);
         })();
         await restarting;
@@ -170,9 +197,9 @@ export const startEsdbTestServer = async ({
     openCalls: () => openCalls,
     async stop() {
       stopped = true;
-      for (const subscription of [...subscriptions]) subscription.drop(SHUTTING_DOWN);
-      server.grpc.forceShutdown();
+      endRefusal();
       await restarting?.catch(() => {});
+      await shutDown(server.grpc);
     },
   };
 };

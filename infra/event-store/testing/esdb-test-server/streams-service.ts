@@ -1,10 +1,10 @@
 import { type ServerWritableStream, status, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { append, batchAppend } from './appends.js';
-import { outboxOf } from './outbox.js';
+import { type OpenStreams, outboxOf, track } from './outbox.js';
 import type { ReadReq, ReadResp } from './protos.js';
 import { parseReadRequest, RequestRefused } from './read-request.js';
 import { readAll, readStream } from './reads.js';
-import { type SubscriptionRegistry, subscribeToAll, subscribeToStream } from './subscriptions.js';
+import { subscribeToAll, subscribeToStream } from './subscriptions.js';
 import type { TransactionLog } from './transaction-log.js';
 
 /**
@@ -13,21 +13,22 @@ import type { TransactionLog } from './transaction-log.js';
  */
 export const streamsService = (
   log: TransactionLog,
-  subscriptions: SubscriptionRegistry,
+  streams: OpenStreams,
   { batchAppend: withBatchAppend }: { batchAppend: boolean },
 ): UntypedServiceImplementation => ({
   read: (call: ServerWritableStream<ReadReq, ReadResp>) => {
     const outbox = outboxOf<ReadResp>(call);
     try {
       const request = parseReadRequest(call.request);
+      track(streams, outbox, request.kind.startsWith('subscribe') ? 'subscription' : 'other');
       const served =
         request.kind === 'read-stream'
           ? readStream(log, request, outbox)
           : request.kind === 'read-all'
             ? readAll(log, request, outbox)
             : request.kind === 'subscribe-all'
-              ? subscribeToAll(log, request, outbox, subscriptions)
-              : subscribeToStream(log, request, outbox, subscriptions);
+              ? subscribeToAll(log, request, outbox)
+              : subscribeToStream(log, request, outbox);
       served.catch(() => outbox.fail({ code: status.UNKNOWN, details: 'Exception was thrown by handler.' }));
     } catch (error) {
       if (error instanceof RequestRefused) outbox.fail(error.status);
@@ -37,5 +38,5 @@ export const streamsService = (
   append: append(log),
   // A server without it (before 21.10) is one whose ServerFeatures does not list it; calling it anyway
   // gets UNIMPLEMENTED there too.
-  ...(withBatchAppend ? { batchAppend: batchAppend(log) } : {}),
+  ...(withBatchAppend ? { batchAppend: batchAppend(log, streams) } : {}),
 });

@@ -29,9 +29,6 @@ import type { EventRecord, TransactionLog } from './transaction-log.js';
  * up when that buffer overflowed. See server.ts for where each rule comes from.
  */
 
-/** Open subscriptions, so that a fault can end them all. */
-export type SubscriptionRegistry = Set<{ drop(status: CallStatus): void }>;
-
 type SubscribeAll = Extract<ReadRequest, { kind: 'subscribe-all' }>;
 type SubscribeStream = Extract<ReadRequest, { kind: 'subscribe-stream' }>;
 
@@ -52,7 +49,6 @@ export const subscribeToAll = async (
   log: TransactionLog,
   request: SubscribeAll,
   outbox: Outbox<ReadResp>,
-  registry: SubscriptionRegistry,
 ) => {
   const filtered = request.filter !== undefined;
   const allowed: EventFilter = request.filter ? expressionFilter(request.filter) : defaultAllFilter;
@@ -164,8 +160,6 @@ export const subscribeToAll = async (
     }
   };
 
-  const entry = { drop: (dropStatus: CallStatus) => outbox.fail(dropStatus) };
-  registry.add(entry);
   void outbox.closed.then(() => live.close());
   try {
     await send(confirmationResponse(randomUUID()));
@@ -186,7 +180,6 @@ export const subscribeToAll = async (
   } finally {
     stopListening();
     live.close();
-    registry.delete(entry);
   }
 };
 
@@ -195,7 +188,6 @@ export const subscribeToStream = async (
   log: TransactionLog,
   request: SubscribeStream,
   outbox: Outbox<ReadResp>,
-  registry: SubscriptionRegistry,
 ) => {
   const { streamId, uuid } = request;
   const live = createLiveQueue<EventRecord>();
@@ -233,8 +225,6 @@ export const subscribeToStream = async (
     }
   };
 
-  const entry = { drop: (dropStatus: CallStatus) => outbox.fail(dropStatus) };
-  registry.add(entry);
   void outbox.closed.then(() => live.close());
   try {
     await send(confirmationResponse(randomUUID()));
@@ -250,6 +240,5 @@ export const subscribeToStream = async (
   } finally {
     stopListening();
     live.close();
-    registry.delete(entry);
   }
 };
