@@ -41,4 +41,20 @@ describe('commit tracker', () => {
     tracker.scanned(15n);
     expect(tracker.position).toBe(20n);
   });
+
+  it('tells the last delivered event passed apart from positions only scanned', () => {
+    const tracker = createCommitTracker(5n);
+    tracker.scanned(8n);
+    expect(tracker.handled).toBeUndefined();
+    tracker.delivered(10n);
+    tracker.delivered(12n);
+    tracker.scanned(20n);
+    tracker.done(12n);
+    expect(tracker.handled).toBeUndefined();
+    tracker.done(10n);
+    expect(tracker.handled).toBe(12n);
+    expect(tracker.position).toBe(20n);
+    tracker.scanned(30n);
+    expect(tracker.handled).toBe(12n);
+  });
 });

@@ -6,16 +6,19 @@ import type { Position } from '../../infra/event-store/event-store.js';
  * event still in hand, however many later ones have finished (the "never skip a gap" rule).
  */
 export const createCommitTracker = (start: Position | undefined) => {
-  // Delivered positions in order; `head` is the first one not yet behind the checkpoint.
-  const queue: { position: Position; done: boolean }[] = [];
-  const byPosition = new Map<Position, { position: Position; done: boolean }>();
+  // Delivered (and scanned) positions in order; `head` is the first one not yet behind the checkpoint.
+  type Entry = { position: Position; done: boolean; delivered: boolean };
+  const queue: Entry[] = [];
+  const byPosition = new Map<Position, Entry>();
   let head = 0;
   let committed = start;
+  let handled: Position | undefined;
 
   const settle = () => {
     while (head < queue.length && queue[head]?.done) {
-      const entry = queue[head++] as { position: Position };
+      const entry = queue[head++] as Entry;
       committed = entry.position;
+      if (entry.delivered) handled = entry.position;
       byPosition.delete(entry.position);
     }
     // Drop the finished prefix once it is worth the copy.
@@ -28,7 +31,7 @@ export const createCommitTracker = (start: Position | undefined) => {
   return {
     /** An event came in; positions arrive in increasing order. */
     delivered(position: Position): void {
-      const entry = { position, done: false };
+      const entry = { position, done: false, delivered: true };
       queue.push(entry);
       byPosition.set(position, entry);
     },
@@ -46,7 +49,7 @@ export const createCommitTracker = (start: Position | undefined) => {
       if (committed !== undefined && position <= committed) return;
       const last = queue.at(-1);
       if (last && position <= last.position) return;
-      queue.push({ position, done: true });
+      queue.push({ position, done: true, delivered: false });
       settle();
     },
 
@@ -57,6 +60,14 @@ export const createCommitTracker = (start: Position | undefined) => {
 
     get position(): Position | undefined {
       return committed;
+    },
+
+    /**
+     * The last delivered event the checkpoint has passed (undefined until one has): the checkpoint
+     * moved because of work done at or after this, not merely because the subscription scanned on.
+     */
+    get handled(): Position | undefined {
+      return handled;
     },
   };
 };
