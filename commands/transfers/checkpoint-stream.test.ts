@@ -54,6 +54,21 @@ describe('checkpoint stream', () => {
     expect(await checkpointStream(store, 'a').load()).toBe(5n);
   });
 
+  it('knows where its last checkpoint event lies in $all, after a save and after a load', async () => {
+    const store = createMemoryEventStore();
+    const writer = checkpointStream(store, 'p', { perStream: 2 });
+    expect(writer.written()).toBeUndefined();
+    await writer.load();
+    expect(writer.written()).toBeUndefined();
+    for (let i = 1; i <= 4; i++) await writer.save(BigInt(i));
+    const head = await store.headPosition();
+    expect(writer.written()).toBe(head);
+    // The last generation is full: the load finds the event in the one before the empty one.
+    const reader = checkpointStream(store, 'p', { perStream: 2 });
+    expect(await reader.load()).toBe(4n);
+    expect(reader.written()).toBe(head);
+  });
+
   it('makes a writer fail when another one has taken the checkpoint over', async () => {
     const store = createMemoryEventStore();
     const first = checkpointStream(store, 'p');

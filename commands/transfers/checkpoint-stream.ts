@@ -19,6 +19,10 @@ import { SCHEMA_VERSION } from '../pipeline/handle-command.js';
  * The append expects the revision this writer last wrote, so a second writer of the same checkpoint
  * (a second instance of the consumer) makes the first one fail with CheckpointTakenError rather
  * than both carrying on unaware of each other.
+ *
+ * Each save is itself an event in `$all`, after the position it stores: a consumer that followed
+ * `$all` and saved whenever its position moved would save again because of its own save, forever.
+ * `written()` says where the last save lies, so the consumer can tell that apart from progress.
  */
 export class CheckpointTakenError extends Error {
   override readonly name = 'CheckpointTakenError';
@@ -30,6 +34,8 @@ export const checkpointStream = (eventStore: EventStore, name: string, { perStre
   const streamOf = (generation: number) => `checkpoint-${name}-${generation}`;
   /** Where the next save goes. Unknown until the first load. */
   let next: { generation: number; revision: number } | undefined;
+  /** The position in `$all` of the last checkpoint event this writer read or appended. */
+  let written: Position | undefined;
 
   const isFull = async (generation: number) =>
     (await eventStore.readStream(streamOf(generation), { fromRevision: perStream - 1 })).length > 0;
@@ -64,6 +70,7 @@ export const checkpointStream = (eventStore: EventStore, name: string, { perStre
     const generation = await firstNotFull();
     const events = await eventStore.readStream(streamOf(generation));
     next = { generation, revision: events.length };
+    written = events.at(-1)?.position ?? written;
     return { generation, events, next };
   };
 
@@ -76,6 +83,7 @@ export const checkpointStream = (eventStore: EventStore, name: string, { perStre
       const [previous] = await eventStore.readStream(streamOf(generation - 1), {
         fromRevision: perStream - 1,
       });
+      written = previous?.position ?? written;
       return positionIn(previous);
     },
 
@@ -83,8 +91,9 @@ export const checkpointStream = (eventStore: EventStore, name: string, { perStre
       let at = next ?? (await locate()).next;
       if (at.revision >= perStream) at = { generation: at.generation + 1, revision: 0 };
       const { generation, revision } = at;
+      let appended: Position;
       try {
-        await eventStore.append(
+        ({ position: appended } = await eventStore.append(
           streamOf(generation),
           [
             {
@@ -100,7 +109,7 @@ export const checkpointStream = (eventStore: EventStore, name: string, { perStre
             },
           ],
           { expectedRevision: revision === 0 ? 'no_stream' : revision - 1 },
-        );
+        ));
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError)
           throw new CheckpointTakenError(`checkpoint ${name} was written by another instance`);
@@ -109,6 +118,15 @@ export const checkpointStream = (eventStore: EventStore, name: string, { perStre
         throw error;
       }
       next = { generation, revision: revision + 1 };
+      written = appended;
+    },
+
+    /**
+     * Where the last checkpoint event lies in `$all` (known after a load or a save; undefined
+     * before either, or when nothing was ever saved).
+     */
+    written(): Position | undefined {
+      return written;
     },
   };
 };
