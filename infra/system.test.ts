@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkpointStream } from '../commands/transfers/checkpoint-stream.js';
 import { loadConfig } from './config.js';
+import { createSqliteEventStore } from './event-store/sqlite-event-store.js';
 import { createLogger } from './logger.js';
 import { type System, startSystem } from './system.js';
 
@@ -18,8 +21,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const start = async (env: Record<string, string>) => {
-  const dir = mkdtempSync(join(tmpdir(), 'eventfold-system-'));
+const start = async (env: Record<string, string>, dir = mkdtempSync(join(tmpdir(), 'eventfold-system-'))) => {
   dirs.push(dir);
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env });
   const system = await startSystem(config, createLogger({ level: 'silent' }));
@@ -35,7 +37,7 @@ const start = async (env: Record<string, string>) => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  return { system, http, post };
+  return { system, http, post, dir };
 };
 
 /** The value of one sample line, e.g. `name{a="b"} 3`; undefined when the series is absent. */
@@ -146,6 +148,43 @@ describe('the whole system in one process', () => {
     expect(loaded.some((file) => file.includes('better-sqlite3'))).toBe(true); // the check sees modules
     expect(loaded.filter((file) => /node_modules\/(@eventstore|mongodb|ioredis)\//.test(file))).toEqual([]);
   });
+});
+
+describe('an idle system', () => {
+  it('appends nothing while idle, before and after a restart, once its history is checkpointed', async () => {
+    const { system, post, dir } = await start({});
+    for (const accountId of ['ada', 'bob']) {
+      expect((await post('/accounts', { accountId, owner: 'T', currency: 'EUR' })).status).toBe(201);
+      expect((await post(`/accounts/${accountId}/deposits`, { amount: 100 })).status).toBe(200);
+    }
+    const transfer = await post('/transfers', { fromAccountId: 'ada', toAccountId: 'bob', amount: 30 });
+    expect(transfer.status).toBe(202);
+    // The same log, read from the test: what the process manager stored, and everything appended.
+    const log = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
+    try {
+      const transferCompleted = async () =>
+        (await log.readAll()).find((e) => e.type === 'TransferCompleted')?.position;
+      await expect.poll(transferCompleted, { timeout: 5_000 }).toBeDefined();
+      // The transfer's checkpoint is stored while the app runs (the save interval is 1 s).
+      const completedAt = (await transferCompleted()) as bigint;
+      const stored = () => checkpointStream(log, 'transfer-process').load();
+      await expect.poll(stored, { timeout: 5_000 }).toBeGreaterThanOrEqual(completedAt);
+      const appendedWhileIdle = async () => {
+        await sleep(200);
+        const before = (await log.readAll()).length;
+        await sleep(3_000);
+        return (await log.readAll()).slice(before).map((e) => `${e.type} ${e.streamId}`);
+      };
+      expect(await appendedWhileIdle()).toEqual([]);
+
+      await system.stop();
+      const { http } = await start({}, dir);
+      expect((await http('/health/ready')).status).toBe(200);
+      expect(await appendedWhileIdle()).toEqual([]);
+    } finally {
+      await log.close();
+    }
+  }, 30_000);
 });
 
 describe('start-up failure', () => {

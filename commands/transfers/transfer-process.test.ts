@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountAggregate } from '../../domain/accounts/account.js';
 import { transferAggregate } from '../../domain/transfers/transfer.js';
@@ -5,9 +6,15 @@ import type { EventStore } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import { createCommandHandler } from '../pipeline/handle-command.js';
+import { checkpointStream } from './checkpoint-stream.js';
 import { bank, silent } from './testing/bank.js';
 import { type Faults, severable, withFaults } from './testing/fault-injector.js';
-import { startTransferProcess, type TransferProcess, type TransferProcessLease } from './transfer-process.js';
+import {
+  startTransferProcess,
+  type TransferProcess,
+  type TransferProcessConfig,
+  type TransferProcessLease,
+} from './transfer-process.js';
 import { readStoreLease } from './transfer-process-lease.js';
 import { legKey } from './transfer-steps.js';
 
@@ -20,13 +27,21 @@ const fast = { retryBackoffMs: 2, retryMaxMs: 20, checkpointIntervalMs: 10 };
 /** A transfer process over `eventStore` (faulty or severable in some tests), with its own pipeline. */
 const start = (
   eventStore: EventStore = store,
-  options: { name?: string; now?: () => number; lease?: TransferProcessLease } = {},
+  {
+    config,
+    ...options
+  }: {
+    name?: string;
+    now?: () => number;
+    lease?: TransferProcessLease;
+    config?: Partial<TransferProcessConfig>;
+  } = {},
 ) => {
   const process = startTransferProcess({
     eventStore,
     handle: createCommandHandler({ eventStore, maxRetries: 20, backoffMs: 1 }),
     logger: silent,
-    config: fast,
+    config: { ...fast, ...config },
     ...options,
   });
   running.push(process);
@@ -330,6 +345,60 @@ describe('transfer process', () => {
       await b.request('t2', 'a', 'b', 20);
       expect(await b.settled('t2')).toMatchObject({ status: 'completed' });
       expect(await b.balance('b')).toBe(50);
+    });
+  });
+
+  describe('checkpoint writes', () => {
+    /** What the process stores, read back as a restarted process would. */
+    const stored = () => checkpointStream(store, 'transfer-process').load();
+    /** Events appended to `$all` while nothing happens but the process following the log. */
+    const appendedWhileIdle = async (ms = 500) => {
+      await sleep(50); // let the last step's checkpoint land
+      const before = (await store.readAll()).length;
+      await sleep(ms); // 50 checkpoint intervals in `fast`
+      return (await store.readAll()).slice(before).map((e) => `${e.type} ${e.streamId}`);
+    };
+
+    it('an idle process appends nothing, before and after a restart, and still stores the checkpoint of each transfer', async () => {
+      const first = start();
+      await first.started;
+      await b.request('t1', 'a', 'b', 30);
+      await b.settled('t1');
+      await b.open('c', 5); // after the transfer: positions the process only scans
+      const t1 = (await b.transferEvents('t1')).at(-1)?.position as bigint;
+      // Stored while the process runs, not only when it stops.
+      await expect.poll(stored).toBeGreaterThanOrEqual(t1);
+      expect(await appendedWhileIdle()).toEqual([]);
+
+      await first.stop();
+      const second = start();
+      await second.started;
+      expect(await appendedWhileIdle()).toEqual([]);
+
+      await b.request('t2', 'a', 'b', 20);
+      await b.settled('t2');
+      const t2 = (await b.transferEvents('t2')).at(-1)?.position as bigint;
+      await expect.poll(stored).toBeGreaterThanOrEqual(t2);
+      expect(await appendedWhileIdle()).toEqual([]);
+      await second.stop();
+      // Nothing new to store when it stops either, and the next start resumes past both transfers.
+      const third = start();
+      await third.started;
+      expect(third.checkpoint()).toBeGreaterThanOrEqual(t2);
+      expect(await appendedWhileIdle()).toEqual([]);
+      expect(await b.balance('b')).toBe(50);
+    });
+
+    it('stores progress past events it only scans at most every scanCheckpointIntervalMs, never for its own checkpoints', async () => {
+      const process = start(store, { config: { scanCheckpointIntervalMs: 100 } });
+      await process.started;
+      await b.open('c', 5);
+      await b.open('d', 7);
+      // No transfer at all: the scanned positions are stored once the interval has passed...
+      const head = (await store.headPosition()) as bigint;
+      await expect.poll(stored).toBeGreaterThanOrEqual(head);
+      // ...and the checkpoint event that stored them does not call for another one.
+      expect(await appendedWhileIdle(400)).toEqual([]);
     });
   });
 

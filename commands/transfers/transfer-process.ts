@@ -20,8 +20,16 @@ export type TransferProcessConfig = {
   /** First pause before a failed step is tried again; it doubles per failure, up to retryMaxMs. */
   retryBackoffMs: number;
   retryMaxMs: number;
-  /** How often the checkpoint is saved while it moves (and once more when a session ends). */
+  /**
+   * How often the checkpoint is saved once it has passed a transfer event this process handled (and
+   * once more when a session ends).
+   */
   checkpointIntervalMs: number;
+  /**
+   * Longest a checkpoint that moved only past events this process does not handle (scanned, filtered
+   * out) waits before it is saved: it bounds the rescan after a restart on a busy log with no transfers.
+   */
+  scanCheckpointIntervalMs: number;
   /** Longest the end of a session (stop(), a lost lease) waits for the steps in hand to finish. */
   stopTimeoutMs: number;
 };
@@ -32,6 +40,7 @@ export const defaultTransferProcessConfig: TransferProcessConfig = {
   retryBackoffMs: 50,
   retryMaxMs: 5_000,
   checkpointIntervalMs: 1_000,
+  scanCheckpointIntervalMs: 5 * 60_000,
   stopTimeoutMs: 5_000,
 };
 
@@ -120,6 +129,7 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
   const session = async (signal: AbortSignal, onFollowing: () => void) => {
     const start = await checkpoints.load();
     let saved = start;
+    let savedAt = now();
     const sessionTracker = createCommitTracker(start);
     tracker = sessionTracker;
     const work = new Map<string, Work>();
@@ -206,11 +216,32 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
       }
     };
 
-    const saveCheckpoint = async () => {
+    /**
+     * Whether the checkpoint is worth an append now. Each save is an event in `$all` that moves the
+     * subscription's position again, so "save whenever the position moved" saves forever, even on
+     * an idle log (once per interval here, once per 32 events looked at on EventStoreDB). So:
+     * - after handling a transfer event: save at the next tick; a restart must not redo that work.
+     * - past positions only scanned: replaying them after a restart costs a rescan and no work (the
+     *   filter drops them), so save them only every scanCheckpointIntervalMs (bounding that rescan
+     *   on a busy log with no transfers) or when the session ends (a rare, bounded write), and never
+     *   when nothing lies past our own last checkpoint event but that event itself.
+     */
+    const saveDue = (ending: boolean) => {
       const position = sessionTracker.position;
-      if (position === undefined || position === saved) return;
+      if (position === undefined || (saved !== undefined && position <= saved)) return false;
+      const handled = sessionTracker.handled;
+      if (handled !== undefined && (saved === undefined || handled > saved)) return true;
+      const own = checkpoints.written();
+      if (own !== undefined && position <= own) return false;
+      return ending || now() - savedAt >= config.scanCheckpointIntervalMs;
+    };
+
+    const saveCheckpoint = async (ending = false) => {
+      const position = sessionTracker.position;
+      if (position === undefined || !saveDue(ending)) return;
       await checkpoints.save(position);
       saved = position;
+      savedAt = now();
     };
 
     signal.addEventListener('abort', end, { once: true });
@@ -265,7 +296,7 @@ export const startTransferProcess = (deps: TransferProcessDeps): TransferProcess
         await Promise.race([drained, sleep(config.stopTimeoutMs, undefined, { ref: false })]);
       }
       if (running > 0) log.warn({ running }, 'session ended with transfer steps still in hand');
-      await saveCheckpoint().catch((error) => log.warn({ err: error }, 'final checkpoint save failed'));
+      await saveCheckpoint(true).catch((error) => log.warn({ err: error }, 'final checkpoint save failed'));
       log.info({ checkpoint: sessionTracker.position?.toString() }, 'transfer process session ended');
     }
   };
