@@ -1,22 +1,82 @@
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoReadStore } from './mongo-read-store.js';
 import { readStoreContract } from './read-store.contract.js';
+import type { ReadStore, WriteOp } from './read-store.js';
+import { FERRETDB_GAPS, mongoForSuite } from './testing/ferretdb-server.js';
 
-const url = process.env.MONGO_URL;
-if (!url) {
-  console.warn(
-    'skipped: MongoDB contract — set MONGO_URL (a replica set, e.g. mongodb://localhost:27017/?replicaSet=rs0) to run it',
-  );
-}
+const mongo = mongoForSuite('MongoDB read-store contract');
 
-describe.skipIf(!url)('MongoDB read store', () => {
+describe.skipIf(!mongo)(`MongoDB read store (${mongo?.source})`, () => {
+  beforeAll(() => mongo!.start(), 60_000);
+  afterAll(() => mongo?.stop());
+
   // Reads from the primary: with the default secondaryPreferred, a read straight after a write may
   // miss it by the replication lag, and this suite checks the store, not the replication delay.
-  readStoreContract('MongoDB', () =>
-    createMongoReadStore({
-      url: url!,
-      dbName: process.env.MONGO_DB ?? 'eventfold_contract',
-      readPreference: 'primary',
-    }),
+  readStoreContract(
+    'MongoDB',
+    () =>
+      createMongoReadStore({
+        url: mongo!.url(),
+        dbName: process.env.MONGO_DB ?? mongo!.dbName('contract'),
+        readPreference: 'primary',
+      }),
+    { gaps: () => (mongo!.isFerretDB() ? FERRETDB_GAPS : {}) },
   );
+
+  describe('round trips', () => {
+    const writeCommands = new Set(['insert', 'update', 'delete']);
+    let store: ReadStore;
+    let sent: string[] = [];
+
+    beforeAll(async () => {
+      store = await createMongoReadStore({
+        url: mongo!.url(),
+        dbName: mongo!.dbName('round-trips'),
+        readPreference: 'primary',
+        onCommandStarted: (event) => {
+          if (writeCommands.has(event.commandName)) sent.push(event.commandName);
+        },
+      });
+    });
+    afterAll(() => store?.close());
+
+    /** 500 guarded upserts over 50 documents, revisions 0..9 of each, in stream order. */
+    const batch = (): WriteOp[] =>
+      Array.from({ length: 500 }, (_, i) => {
+        const id = `acc-${i % 50}`;
+        const revision = Math.floor(i / 50);
+        return {
+          updateOne: {
+            filter: { _id: id, revision: { $lt: revision } },
+            update: { $set: { revision, balance: revision * 10 } },
+            upsert: true,
+          },
+        };
+      });
+
+    it('a replayed batch of 500 guarded upserts takes a few round trips, not one per duplicate', async () => {
+      const docs = store.collection('replayed');
+      // The model as the first run left it: every document at its last revision.
+      await docs.bulkWrite(
+        Array.from({ length: 50 }, (_, i) => ({
+          insertOne: { document: { _id: `acc-${i}`, revision: 9, balance: 90 } },
+        })),
+      );
+
+      sent = [];
+      expect(await docs.bulkWrite(batch())).toEqual({ applied: 0, duplicates: 500 });
+      console.info(`replayed batch of 500 guarded upserts: ${sent.length} write round trips`);
+      expect(sent.length).toBeLessThanOrEqual(50);
+      expect(await docs.countDocuments({ revision: 9, balance: 90 })).toBe(50);
+    });
+
+    it('a first run of the same batch applies all 500 in a few round trips', async () => {
+      const docs = store.collection('first-run');
+      sent = [];
+      expect(await docs.bulkWrite(batch())).toEqual({ applied: 500, duplicates: 0 });
+      console.info(`first run of 500 guarded upserts: ${sent.length} write round trips`);
+      expect(sent.length).toBeLessThanOrEqual(50);
+      expect(await docs.countDocuments({ revision: 9, balance: 90 })).toBe(50);
+    });
+  });
 });

@@ -50,5 +50,16 @@ export interface ReadStore {
   renameCollection(from: string, to: string): Promise<void>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
+  /**
+   * Throws unless a write is acknowledged the way the store acknowledges every write (MongoDB: by
+   * a majority of the replica set, within the write timeout). Reachable is not writable: a primary
+   * that lost its majority answers ping.
+   */
+  checkWrites(): Promise<void>;
+  /**
+   * The store's clock. Leases compare times taken from it, so instances whose own clocks disagree
+   * still agree on when a lease expires.
+   */
+  now(): Promise<Date>;
   close(): Promise<void>;
 }

@@ -23,16 +23,22 @@ import { MongoClient } from 'mongodb';
  *   stamp a lease. The adapter's clock is `hello.localTime`, which both servers report.
  * - The `update` command ignores `ordered` (FerretDB#2612): it stops at the first failing statement,
  *   keeps the statements before it, and answers `writeErrors: [{ index: 0 }]` without `n`, whatever
- *   the real index. So a failing statement after the first loses the counts and the position. The
- *   adapter never lets a guarded upsert or an insert of an existing _id fail (see its bulkWrite).
- * - An update or upsert that breaks a unique secondary index fails with InternalError (1, SQLite's
- *   "UNIQUE constraint failed"), not E11000; an insert that does gets E11000. Building a unique
- *   index over repeated keys is refused with InternalError too. Such writes throw from the adapter
- *   on FerretDB: the contract case that needs the E11000 is skipped on FerretDB (UPDATE_UNIQUE_INDEX).
- * - An `update` command holds one pooled SQLite connection per statement until it ends, out of 100
- *   per database: a command of about 100 statements or more never answers, and leaves the
- *   database stuck. The adapter sends at most FERRETDB_STATEMENTS_PER_WRITE statements per command
- *   to a server whose `buildInfo` carries `ferretdbVersion`.
+ *   the real index, so the position and the counts of a failure after the first statement are lost.
+ *   The adapter's bulkWrite sends guarded upserts and inserts in a form that never fails on _id
+ *   (an update without upsert, then `$setOnInsert` on `{ _id }`): on both servers a replayed batch
+ *   is counted exactly and costs no round trip per duplicate.
+ * - An update of an existing document that breaks a unique secondary index fails with
+ *   InternalError (1, SQLite's "UNIQUE constraint failed"), not E11000; inserts and upserts that
+ *   insert do get E11000. Building a unique index over repeated keys fails with InternalError (the
+ *   contract only asks for a refusal). So the adapter throws on FerretDB where MongoDB counts a
+ *   duplicate, and may miscount an E11000 that is not first in its command: the contract case
+ *   that needs it is skipped on FerretDB (FERRETDB_GAPS.UPDATE_UNIQUE_INDEX).
+ * - An `update` command holds one pooled SQLite connection per statement that matched until it
+ *   ends, out of 100 per database: a command with about 100 matching statements never answers and
+ *   leaves that database stuck. The adapter sends at most FERRETDB_STATEMENTS_PER_WRITE (32)
+ *   statements per command to a server whose `buildInfo` has `ferretdbVersion`: a replayed batch
+ *   of 500 guarded upserts takes 32 round trips there (on MongoDB one command: the driver splits
+ *   only at 100,000 statements or 48 MB; not measured here, there is no MongoDB on this machine).
  * - `upserted[].index` counts upserts instead of naming the statement; totals (`n`, the number
  *   of upserts, `nModified`) are right. The adapter only reads totals.
  * - Not implemented, and not used by the adapter: transactions (`insert: unknown field
