@@ -51,3 +51,15 @@ describe('config: EVENTSTORE_URL', () => {
     ).toBeDefined();
   });
 });
+
+describe('config: MONGO_WRITE_TIMEOUT_MS', () => {
+  it('bounds MongoDB writes at 5 s unless set', () => {
+    expect(loadConfig({}).MONGO_WRITE_TIMEOUT_MS).toBe(5000);
+    expect(loadConfig({ MONGO_WRITE_TIMEOUT_MS: '250' }).MONGO_WRITE_TIMEOUT_MS).toBe(250);
+  });
+
+  it.each(['0', '-1', '1.5', 'soon', '600001'])('refuses %j, naming MONGO_WRITE_TIMEOUT_MS', (value) => {
+    expect(() => loadConfig({ MONGO_WRITE_TIMEOUT_MS: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ MONGO_WRITE_TIMEOUT_MS: value })).toThrow(/MONGO_WRITE_TIMEOUT_MS/);
+  });
+});

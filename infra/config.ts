@@ -77,6 +77,11 @@ export const ConfigSchema = z.object({
   MONGO_READ_PREFERENCE: z
     .enum(['primary', 'primaryPreferred', 'secondary', 'secondaryPreferred', 'nearest'])
     .default('secondaryPreferred'),
+  /**
+   * Longest a MongoDB write waits for a majority of the replica set (wtimeout) before it fails.
+   * Unbounded, writes hang for as long as the majority is lost.
+   */
+  MONGO_WRITE_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
   /** Set: Redis cache (e.g. redis://localhost:6379). Unset: an in-process LRU cache. */
   REDIS_URL: optionalUrl,
   /** Prepended to every cache key, so several apps or environments can share one Redis. */

@@ -7,7 +7,7 @@ import type { ReadStore } from './read-store.js';
  * The driver is imported only when it is used.
  */
 export const createReadStore = async (
-  config: Pick<Config, 'MONGO_URL' | 'MONGO_DB' | 'MONGO_READ_PREFERENCE'>,
+  config: Pick<Config, 'MONGO_URL' | 'MONGO_DB' | 'MONGO_READ_PREFERENCE' | 'MONGO_WRITE_TIMEOUT_MS'>,
 ): Promise<ReadStore> => {
   if (!config.MONGO_URL) return createEmbeddedReadStore();
   const { createMongoReadStore } = await import('./mongo-read-store.js');
@@ -15,5 +15,6 @@ export const createReadStore = async (
     url: config.MONGO_URL,
     dbName: config.MONGO_DB,
     readPreference: config.MONGO_READ_PREFERENCE,
+    writeTimeoutMs: config.MONGO_WRITE_TIMEOUT_MS,
   });
 };

@@ -23,6 +23,34 @@ describe.skipIf(!mongo)(`MongoDB read store (${mongo?.source})`, () => {
     { gaps: () => (mongo!.isFerretDB() ? FERRETDB_GAPS : {}) },
   );
 
+  it('bounds every write by the write timeout: majority writes never wait forever', async () => {
+    const concerns: Array<{ command: string; writeConcern: unknown }> = [];
+    const store = await createMongoReadStore({
+      url: mongo!.url(),
+      dbName: mongo!.dbName('write-concern'),
+      readPreference: 'primary',
+      writeTimeoutMs: 1234,
+      onCommandStarted: ({ commandName, command }) => {
+        if (['insert', 'update', 'delete', 'createIndexes'].includes(commandName))
+          concerns.push({ command: commandName, writeConcern: command.writeConcern });
+      },
+    });
+    try {
+      const docs = store.collection('bounded');
+      await docs.createIndex({ n: 1 });
+      await docs.bulkWrite([
+        { insertOne: { document: { _id: 'a', n: 1 } } },
+        { updateOne: { filter: { _id: 'a' }, update: { $inc: { n: 1 } } } },
+        { deleteOne: { filter: { _id: 'a' } } },
+      ]);
+      await store.checkWrites();
+      expect(concerns.map((c) => c.command)).toEqual(['createIndexes', 'update', 'update', 'delete', 'update']);
+      for (const { writeConcern } of concerns) expect(writeConcern).toEqual({ w: 'majority', wtimeout: 1234 });
+    } finally {
+      await store.close();
+    }
+  });
+
   describe('round trips', () => {
     const writeCommands = new Set(['insert', 'update', 'delete']);
     let store: ReadStore;
