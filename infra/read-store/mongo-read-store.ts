@@ -69,7 +69,12 @@ export const createMongoReadStore = async ({
   writeTimeoutMs = DEFAULT_WRITE_TIMEOUT_MS,
   onCommandStarted,
 }: MongoReadStoreOptions): Promise<ReadStore> => {
-  const client = new MongoClient(url, { monitorCommands: onCommandStarted !== undefined });
+  const client = new MongoClient(url, {
+    // An undefined field is absent, as in JSON (the event log) and in the embedded store; the
+    // driver would store null, which a schema of optional fields then refuses.
+    ignoreUndefined: true,
+    monitorCommands: onCommandStarted !== undefined,
+  });
   if (onCommandStarted) client.on('commandStarted', onCommandStarted);
   await client.connect();
   const db = client.db(dbName, {

@@ -482,6 +482,21 @@ export const readStoreContract = (
       });
     });
 
+    describe('undefined', () => {
+      it('stores an undefined field as absent, never as null', async () => {
+        const docs = store.collection(fresh('undefined'));
+        await docs.bulkWrite([
+          { insertOne: { document: { _id: 'a', gone: undefined, nested: { gone: undefined, kept: 1 } } } },
+          { updateOne: { filter: { _id: 'b' }, update: { $set: { gone: undefined, kept: 2 } }, upsert: true } },
+        ]);
+        const [a, b] = await docs.find({}, { sort: { _id: 1 } });
+        expect(a?.gone).toBeUndefined();
+        expect((a?.nested as Record<string, unknown>).gone).toBeUndefined();
+        expect(b?.gone).toBeUndefined();
+        expect(b).toEqual({ _id: 'b', kept: 2 });
+      });
+    });
+
     describe('isolation', () => {
       it('hands out copies: changing a returned document changes nothing stored', async () => {
         const docs = await seeded('isolation-out', [{ _id: 'a', nested: { n: 1 }, list: [1] }]);
