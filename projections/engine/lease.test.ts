@@ -1,11 +1,12 @@
-import { describe, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
-import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
+import type { ReadStore } from '../../infra/read-store/read-store.js';
 import { checkpointStore } from './checkpoint-store.js';
 import { createCheckpointWatch } from './checkpoint-watch.js';
 import { leaseStore } from './lease.js';
 import type { Projection } from './projection.js';
 import { allDocs, startTestProjector, TEST_LEASE_TTL_MS } from './testing/harness.js';
+import { describeOnEachReadStore } from './testing/read-stores.js';
 import { eventData, testTime } from './testing/recorded-events.js';
 
 /**
@@ -26,13 +27,12 @@ const tick = async (eventStore: ReturnType<typeof createMemoryEventStore>, n: nu
     await eventStore.append('clock', [eventData('Ticked', { i }, testTime(i))], { expectedRevision: 'any' });
 };
 
-const count = async (readStore: ReturnType<typeof createEmbeddedReadStore>) =>
-  (await allDocs(readStore, 'tally'))[0]?.n;
+const count = async (readStore: ReadStore) => (await allDocs(readStore, 'tally'))[0]?.n;
 
-describe('lease', () => {
+describeOnEachReadStore('lease', (fresh, kind) => {
   it('lets one of two projectors apply; the other takes over, exactly where it stopped', async () => {
     const eventStore = createMemoryEventStore();
-    const readStore = createEmbeddedReadStore();
+    const readStore = await fresh();
     const watch = createCheckpointWatch();
     await tick(eventStore, 100);
     // A lease long enough that a stalled test machine cannot make it lapse: the unguarded count
@@ -75,7 +75,7 @@ describe('lease', () => {
 
   it('a projector that loses its lease stops applying, and reads the checkpoint again when it gets it back', async () => {
     const eventStore = createMemoryEventStore();
-    const readStore = createEmbeddedReadStore();
+    const readStore = await fresh();
     await tick(eventStore, 10);
     const projector = startTestProjector({ projection: tally, eventStore, readStore, instance: 'projector' });
     try {
@@ -114,7 +114,7 @@ describe('lease', () => {
   });
 
   it('fences checkpoint writes of an earlier lease epoch', async () => {
-    const readStore = createEmbeddedReadStore();
+    const readStore = await fresh();
     const checkpoints = checkpointStore(readStore);
     expect(await checkpoints.write('p', 10n, 2, new Date())).toBe(true);
     expect(await checkpoints.write('p', 20n, 1, new Date())).toBe(false);
@@ -125,7 +125,7 @@ describe('lease', () => {
 
   it('grants an unexpired lease to no one else, and an expired one to the next who asks', async () => {
     let now = Date.UTC(2026, 0, 1);
-    const leases = leaseStore(createEmbeddedReadStore(), { now: () => new Date(now) });
+    const leases = leaseStore(await fresh(), { now: () => new Date(now) });
     expect(await leases.acquire('p', 'a', TEST_LEASE_TTL_MS)).toBe(1);
     expect(await leases.acquire('p', 'b', TEST_LEASE_TTL_MS)).toBeUndefined();
     expect(await leases.renew('p', 'a', 1, TEST_LEASE_TTL_MS)).toBe(true);
@@ -139,4 +139,25 @@ describe('lease', () => {
     expect(await leases.acquire('p', 'b', TEST_LEASE_TTL_MS)).toBeUndefined();
     expect(await leases.acquire('p', 'c', TEST_LEASE_TTL_MS)).toBe(3);
   });
+
+  // The embedded store's clock is the process's own: there is nothing to disagree with.
+  it.skipIf(kind === 'embedded')(
+    "takes times from the store's clock: an instance whose clock runs an hour ahead takes no unexpired lease",
+    async () => {
+      const leases = leaseStore(await fresh());
+      expect(await leases.acquire('p', 'a', 60_000)).toBe(1);
+      const expiresAt = Date.parse((await leases.read('p'))!.expiresAt);
+      expect(Math.abs(expiresAt - (Date.now() + 60_000))).toBeLessThan(5_000);
+
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(Date.now() + 3_600_000);
+        expect(await leases.acquire('p', 'b', 60_000)).toBeUndefined();
+        expect(await leases.renew('p', 'a', 1, 60_000)).toBe(true);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect((await leases.read('p'))?.owner).toBe('a');
+    },
+  );
 });

@@ -31,17 +31,26 @@ export class LeaseLostError extends Error {
 
 /**
  * Lease operations, each one guarded write. Times are ISO strings, which order like the instants
- * they name; instances compare their own clocks against them, so clocks must agree to well within
- * the TTL.
+ * they name. They come from the read store's clock (`readStore.now()`: MongoDB's primary, or the
+ * process for the embedded store), so instances whose own clocks disagree still agree on expiry.
+ * `now` replaces that clock (tests).
  */
-export const leaseStore = (readStore: ReadStore, { now = () => new Date() }: { now?: () => Date } = {}) => {
+export const leaseStore = (
+  readStore: ReadStore,
+  { now = () => readStore.now() }: { now?: () => Date | Promise<Date> } = {},
+) => {
   const docs = readStore.collection<LeaseDocument>(LEASES);
-  const at = (offsetMs = 0) => new Date(now().getTime() + offsetMs).toISOString();
+  /** The time now, and `offsetMs` from now, as ISO strings: one reading of the clock per operation. */
+  const clock = async () => {
+    const ms = (await now()).getTime();
+    return (offsetMs = 0) => new Date(ms + offsetMs).toISOString();
+  };
   const writeOne = async (op: WriteOp) => (await docs.bulkWrite([op])).applied === 1;
 
   return {
     /** Takes the lease if it has expired or is ours, and no one else holds a reservation. Returns the epoch. */
     async acquire(projection: string, owner: string, ttlMs: number): Promise<number | undefined> {
+      const at = await clock();
       const nowIso = at();
       const took = await writeOne({
         updateOne: {
@@ -64,7 +73,8 @@ export const leaseStore = (readStore: ReadStore, { now = () => new Date() }: { n
     },
 
     /** Extends a lease still held under `epoch`; false when it was lost or someone reserved it. */
-    renew(projection: string, owner: string, epoch: number, ttlMs: number): Promise<boolean> {
+    async renew(projection: string, owner: string, epoch: number, ttlMs: number): Promise<boolean> {
+      const at = await clock();
       return writeOne({
         updateOne: {
           filter: { _id: projection, owner, epoch, reservedUntil: { $lt: at() } },
@@ -75,6 +85,7 @@ export const leaseStore = (readStore: ReadStore, { now = () => new Date() }: { n
 
     /** Asks the holder to give the lease up, and keeps it for `owner` for `forMs`. */
     async reserve(projection: string, owner: string, forMs: number): Promise<void> {
+      const at = await clock();
       await docs.bulkWrite([
         {
           updateOne: {

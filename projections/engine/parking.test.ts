@@ -1,6 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
-import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import type { Collection, Document, ReadStore, WriteOp } from '../../infra/read-store/read-store.js';
 import { accountTransactionsProjection } from '../accounts/account-transactions-projection.js';
 import { accountsProjection } from '../accounts/accounts-projection.js';
@@ -14,14 +13,9 @@ import {
   startTestProjector,
   testTuning,
 } from './testing/harness.js';
+import { describeOnEachReadStore } from './testing/read-stores.js';
 
-const setup = () => {
-  const eventStore = createMemoryEventStore();
-  const readStore = createEmbeddedReadStore();
-  return { eventStore, readStore, commands: accountCommands(eventStore) };
-};
-
-/** The real embedded store, with faults injected into writes: `fail` picks the bulk writes that throw. */
+/** A real store, with faults injected into writes: `fail` picks the bulk writes that throw. */
 const faulty = (inner: ReadStore, fail: (collection: string, ops: readonly WriteOp[]) => boolean) => {
   const state = { down: false };
   const store: ReadStore = {
@@ -47,9 +41,15 @@ const faulty = (inner: ReadStore, fail: (collection: string, ops: readonly Write
 const namesId = (ops: readonly WriteOp[], id: string) =>
   ops.some((op) => 'updateOne' in op && op.updateOne.filter._id === id);
 
-describe('parking', () => {
+describeOnEachReadStore('parking', (fresh) => {
+  const setup = async () => {
+    const eventStore = createMemoryEventStore();
+    const readStore = await fresh();
+    return { eventStore, readStore, commands: accountCommands(eventStore) };
+  };
+
   it('parks a poison event after its retries and the later events of its stream behind it, projects the other streams, and replays them in order once fixed', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     await commands.deposit('a', 100, 'poison');
     await commands.deposit('a', 50);
@@ -125,7 +125,7 @@ describe('parking', () => {
   });
 
   it('keeps a stream whose AccountOpened parked out of the model, and the replay restores the whole document', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a', 'Mallory', 'GBP');
     await commands.deposit('a', 100);
     await commands.deposit('a', 50);
@@ -174,7 +174,7 @@ describe('parking', () => {
   });
 
   it('a projector started with parked events keeps their streams blocked', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     const broken = fragile(accountsProjection(), (event) => event.type === 'AccountOpened');
     const first = startTestProjector({ projection: broken.projection, eventStore, readStore });
@@ -196,7 +196,7 @@ describe('parking', () => {
   });
 
   it('replays each stream in order and stops it at the first event that fails again', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     await commands.deposit('a', 1);
     await commands.deposit('a', 2);
@@ -233,7 +233,7 @@ describe('parking', () => {
   });
 
   it('reports a replay that a later event of its stream superseded: what only it carried needs a rebuild', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     await commands.deposit('a', 100);
     const projector = startTestProjector({ projection: accountsProjection(), eventStore, readStore });
@@ -262,7 +262,7 @@ describe('parking', () => {
   });
 
   it('retries a handler that fails once, and parks nothing', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     await commands.deposit('a', 100);
     let failures = 0;
@@ -285,7 +285,7 @@ describe('parking', () => {
   });
 
   it('an event retried across a timed flush is still written, before its checkpoint', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     await commands.deposit('a', 100);
     const broken = fragile(accountsProjection(), (event) => event.revision === 1);
@@ -305,7 +305,7 @@ describe('parking', () => {
   });
 
   it('parks the event whose writes keep failing and the later events of its stream, and writes the rest of its batch', async () => {
-    const { eventStore, readStore: inner, commands } = setup();
+    const { eventStore, readStore: inner, commands } = await setup();
     await commands.open('a');
     await commands.deposit('a', 1);
     await commands.deposit('a', 2);
@@ -344,7 +344,7 @@ describe('parking', () => {
   });
 
   it('parks nothing while the read store is down: it starts again from its checkpoint once the store is back', async () => {
-    const { eventStore, readStore: inner, commands } = setup();
+    const { eventStore, readStore: inner, commands } = await setup();
     await commands.open('a');
     const faults = faulty(inner, () => false);
     const projector = startTestProjector({

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import { accountTransactionsProjection } from '../accounts/account-transactions-projection.js';
@@ -7,13 +7,8 @@ import { CHECKPOINTS, checkpointStore } from './checkpoint-store.js';
 import type { Projection } from './projection.js';
 import { accountCommands, allDocs, counting, startTestProjector, testTuning } from './testing/harness.js';
 import { applyEvents, readModel } from './testing/projection-spec.js';
+import { describeOnEachReadStore } from './testing/read-stores.js';
 import { eventData, testTime } from './testing/recorded-events.js';
-
-const setup = () => {
-  const eventStore = createMemoryEventStore();
-  const readStore = createEmbeddedReadStore();
-  return { eventStore, readStore, commands: accountCommands(eventStore) };
-};
 
 /** The model built straight from the log, one event at a time: what the projector must arrive at. */
 const expectedModel = async (
@@ -26,9 +21,15 @@ const expectedModel = async (
   return readModel(readStore, projection);
 };
 
-describe('projector', () => {
+describeOnEachReadStore('projector', (fresh) => {
+  const setup = async () => {
+    const eventStore = createMemoryEventStore();
+    const readStore = await fresh();
+    return { eventStore, readStore, commands: accountCommands(eventStore) };
+  };
+
   it('projects the log in batches, then commits the checkpoint as a decimal string', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     for (let i = 0; i < 30; i++) await commands.open(`acc-${i}`, `owner-${i % 3}`);
     for (let i = 0; i < 30; i++) await commands.deposit(`acc-${i}`, 100 + i);
     const { position } = await commands.withdraw('acc-0', 50);
@@ -61,7 +62,7 @@ describe('projector', () => {
   });
 
   it('keeps projecting what is appended while it runs (catch-up, then live)', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     const projector = startTestProjector({
       projection: accountTransactionsProjection(),
@@ -79,7 +80,7 @@ describe('projector', () => {
   });
 
   it('moves its checkpoint past events it does not read', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     await commands.deposit('a', 10);
     // Only other kinds of events after the last deposit: the checkpoint must still reach the head.
@@ -107,7 +108,7 @@ describe('projector', () => {
   });
 
   it('stop() writes the pending batch and commits its checkpoint', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     await commands.deposit('a', 5);
     await commands.deposit('a', 6);
@@ -129,7 +130,7 @@ describe('projector', () => {
   });
 
   it('replaying a range it already projected leaves the same model, and counts the duplicates', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     for (let i = 0; i < 10; i++) await commands.open(`acc-${i}`);
     for (let i = 0; i < 10; i++) await commands.deposit(`acc-${i}`, 7);
     for (let i = 0; i < 10; i += 2) await commands.withdraw(`acc-${i}`, 3);
@@ -153,7 +154,7 @@ describe('projector', () => {
   });
 
   it('lets timers and I/O run between the batches of a catch-up on in-process stores', async () => {
-    const { eventStore, readStore } = setup();
+    const { eventStore, readStore } = await setup();
     for (let i = 0; i < 40; i++)
       await eventStore.append(
         `clock-${i}`,
@@ -186,7 +187,7 @@ describe('projector', () => {
   });
 
   it('reports lag in events, counted up to a limit', async () => {
-    const { eventStore, readStore, commands } = setup();
+    const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     for (let i = 0; i < 4; i++) await commands.deposit('a', 1);
     // Nothing is committed before stop(): a batch that neither fills nor times out.

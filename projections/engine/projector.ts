@@ -26,6 +26,7 @@ export type ProjectorOptions = {
   instance?: string;
   /** Lag is counted by reading at most this many events after the checkpoint. */
   lagCountLimit?: number;
+  /** Stamps checkpoints and parked events; leases too when given, else they take the read store's clock. */
   now?: () => Date;
 };
 
@@ -73,7 +74,8 @@ export const startProjector = (options: ProjectorOptions): Projector => {
   const instance = options.instance ?? newInstanceId();
   const logger = options.logger.child({ projection: name });
   const checkpoints = checkpointStore(readStore);
-  const leases = leaseStore(readStore, { now });
+  // The store's clock, unless the caller brings one: instances' own clocks may disagree.
+  const leases = leaseStore(readStore, options.now ? { now: options.now } : {});
   const parked = parkedEvents(readStore);
   const blocked = blockedStreams((streamIds) => parked.blockedStreams(name, streamIds));
   const counters = createCounters();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import { accountsProjection } from '../accounts/accounts-projection.js';
@@ -14,6 +14,7 @@ import {
   testTuning,
 } from './testing/harness.js';
 import { applyEvents, readModel } from './testing/projection-spec.js';
+import { describeOnEachReadStore } from './testing/read-stores.js';
 
 /** A fixed sequence of account activity (some commands are refused, as in life). */
 const activity = async (commands: ReturnType<typeof accountCommands>, steps: number, seed: number) => {
@@ -47,10 +48,10 @@ const incrementalModel = async (
   return readModel(readStore, projection);
 };
 
-describe('rebuildProjection', () => {
+describeOnEachReadStore('rebuildProjection', (fresh) => {
   it('rebuilds into fresh collections while appends go on, swaps them in, and hands back to the live projector', async () => {
     const eventStore = createMemoryEventStore();
-    const readStore = createEmbeddedReadStore();
+    const readStore = await fresh();
     const commands = accountCommands(eventStore);
     const projection = accountsProjection();
     await activity(commands, 300, 7);
@@ -76,6 +77,12 @@ describe('rebuildProjection', () => {
       ]);
 
       const progress: RebuildProgress[] = [];
+      // The appends start once the rebuild is catching up: after it read the head it catches up
+      // to, which on a store over the network comes later than a memory log takes for 100 commands.
+      let startAppends = () => {};
+      const catchingUp = new Promise<void>((resolve) => {
+        startAppends = resolve;
+      });
       const [result] = await Promise.all([
         rebuildProjection({
           projection,
@@ -84,9 +91,12 @@ describe('rebuildProjection', () => {
           logger: silentLogger,
           tuning: testTuning,
           leaseTtlMs: TEST_LEASE_TTL_MS,
-          onProgress: (p) => progress.push(p),
+          onProgress: (p) => {
+            progress.push(p);
+            startAppends();
+          },
         }),
-        activity(commands, 100, 11),
+        catchingUp.then(() => activity(commands, 100, 11)),
       ]);
 
       expect(result.checkpoint).toBeDefined();
@@ -110,7 +120,7 @@ describe('rebuildProjection', () => {
 
   it('rebuilds an empty log into an empty model, replacing what was there', async () => {
     const eventStore = createMemoryEventStore();
-    const readStore = createEmbeddedReadStore();
+    const readStore = await fresh();
     await readStore.collection('accounts').bulkWrite([{ insertOne: { document: { _id: 'stale' } } }]);
     const result = await rebuildProjection({
       projection: accountsProjection(),

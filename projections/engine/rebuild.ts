@@ -92,7 +92,8 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
   if (signal.aborted) throw cancelled();
 
   logger.info('rebuild: caught up; taking the lease from the live projector');
-  const leases = leaseStore(readStore, { now });
+  // The store's clock, unless the caller brings one: instances' own clocks may disagree.
+  const leases = leaseStore(readStore, options.now ? { now: options.now } : {});
   const lease = await holdLease({
     leases,
     projection: name,
