@@ -44,8 +44,15 @@ describe.skipIf(!mongo)(`MongoDB read store (${mongo?.source})`, () => {
         { deleteOne: { filter: { _id: 'a' } } },
       ]);
       await store.checkWrites();
-      expect(concerns.map((c) => c.command)).toEqual(['createIndexes', 'update', 'update', 'delete', 'update']);
-      for (const { writeConcern } of concerns) expect(writeConcern).toEqual({ w: 'majority', wtimeout: 1234 });
+      expect(concerns.map((c) => c.command)).toEqual([
+        'createIndexes',
+        'update',
+        'update',
+        'delete',
+        'update',
+      ]);
+      for (const { writeConcern } of concerns)
+        expect(writeConcern).toEqual({ w: 'majority', wtimeout: 1234 });
     } finally {
       await store.close();
     }

@@ -487,11 +487,14 @@ export const readStoreContract = (
         const docs = store.collection(fresh('undefined'));
         await docs.bulkWrite([
           { insertOne: { document: { _id: 'a', gone: undefined, nested: { gone: undefined, kept: 1 } } } },
-          { updateOne: { filter: { _id: 'b' }, update: { $set: { gone: undefined, kept: 2 } }, upsert: true } },
+          {
+            updateOne: { filter: { _id: 'b' }, update: { $set: { gone: undefined, kept: 2 } }, upsert: true },
+          },
         ]);
         const [a, b] = await docs.find({}, { sort: { _id: 1 } });
         expect(a?.gone).toBeUndefined();
-        expect((a?.nested as Record<string, unknown>).gone).toBeUndefined();
+        expect(a?.nested).toEqual({ kept: 1 });
+        expect((a?.nested as Record<string, unknown> | undefined)?.gone).toBeUndefined();
         expect(b?.gone).toBeUndefined();
         expect(b).toEqual({ _id: 'b', kept: 2 });
       });
