@@ -163,7 +163,8 @@ export const startSystem = async (
 
   const checks: HealthCheck[] = [];
   if (eventStore && (writes || projects)) checks.push(eventStoreCheck(eventStore));
-  if (readStore) checks.push(readStoreCheck(reads ? readStore : (primaryReadStore ?? readStore)));
+  if (readStore)
+    checks.push(readStoreCheck(reads ? readStore : (primaryReadStore ?? readStore), { writes: projects }));
   if (cache) checks.push(cacheCheck(cache, { critical: !reads }));
   if (measuresLag && eventStore && primaryReadStore)
     checks.push(

@@ -13,12 +13,26 @@ export const eventStoreCheck = (eventStore: EventStore): HealthCheck => ({
   },
 });
 
-export const readStoreCheck = (readStore: ReadStore): HealthCheck => ({
+/**
+ * The read store answers; for a process that writes to it (a projector), it takes a write. A
+ * MongoDB primary that lost its majority still answers ping while every write waits out
+ * MONGO_WRITE_TIMEOUT_MS and fails: `writes` makes the check a small majority write instead, so
+ * readiness says what the projector can do. (A read-only process checks with a ping: its reads do
+ * not need the majority, and it may hold read-only credentials.)
+ */
+export const readStoreCheck = (
+  readStore: ReadStore,
+  { writes = false }: { writes?: boolean } = {},
+): HealthCheck => ({
   name: 'readStore',
   critical: true,
   async run() {
-    await readStore.ping();
-    return { status: 'up' };
+    if (!writes) {
+      await readStore.ping();
+      return { status: 'up' };
+    }
+    await readStore.checkWrites();
+    return { status: 'up', detail: { writes: 'acknowledged' } };
   },
 });
 
