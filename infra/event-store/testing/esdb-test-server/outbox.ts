@@ -24,10 +24,13 @@ type ServerStream = Writable & { cancelled: boolean };
 
 export const outboxOf = <T>(call: ServerStream): Outbox<T> => {
   let isOpen = !call.cancelled;
+  // Wakes a send waiting for 'drain' when the call ends instead (sends are one at a time).
+  let stopWaiting: (() => void) | undefined;
   let markClosed = () => {};
   const closed = new Promise<void>((resolve) => {
     markClosed = () => {
       isOpen = false;
+      stopWaiting?.();
       resolve();
     };
   });
@@ -42,10 +45,11 @@ export const outboxOf = <T>(call: ServerStream): Outbox<T> => {
     new Promise<void>((resolve) => {
       const done = () => {
         call.off('drain', done);
+        stopWaiting = undefined;
         resolve();
       };
       call.once('drain', done);
-      void closed.then(done);
+      stopWaiting = done;
     });
 
   const finish = (status?: CallStatus) => {

@@ -8,46 +8,48 @@
  * `$all` subscriptions, unfiltered and filtered by stream or event type, prefix or regex, with the
  * client's window and checkpoint multiplier; stream subscriptions), Streams.Append,
  * Streams.BatchAppend (optional), ServerFeatures.GetSupportedMethods; expected revisions and
- * idempotent retries; HTTP/2 flow control and the 100-streams-per-connection limit; faults (dropped
- * subscriptions, refused connections, legacy transactions, system events).
+ * idempotent retries; HTTP/2 flow control and the 100-streams-per-connection limit; a log that
+ * starts as a fresh node's does (an epoch record, `$epoch-information`, `$settings`); faults
+ * (dropped subscriptions, refused connections, legacy transactions, system events).
  * Not implemented: persistence, TLS, authentication and ACLs, stream metadata ($maxCount, $maxAge,
  * truncation), deletes and tombstones, link events (resolveLinkTos), filtered reads of `$all` (only
  * filtered subscriptions), persistent subscriptions, projections, users, operations, gossip and
  * clustering, leader election, scavenging, chunk files, append size limits, deadlines.
  *
- * Verified in the KurrentDB source (github.com/kurrent-io/KurrentDB at 44996ed, 2026; unchanged in
- * these respects since the 25.0.1 / 24.10 fix for issue #4970, commit ea82632), files under
- * src/KurrentDB.Core/:
- * - Positions (Services/Storage/ReaderIndex/AllReader.cs, Data/ResolvedEvent.cs): an event written
- *   by a gRPC append is an implicitly committed prepare at (p, p), p where its record starts. A
- *   legacy transaction's events are at (commit record, own record). A forward read from (C, P)
- *   starts scanning the log at C and returns events at or after (C, P): so (C, 0) includes the
- *   event at C. A backward read from (C, P) returns events whose (commit record end, record end) is
- *   at or before (C, P): so (C, 0) leaves out the event that ends at C, (C, C) keeps it. A page read
- *   forward goes on from (end of its last record, 0), or (commit, end of record) inside a transaction.
- * - Invalid positions (TransactionLog/Chunks/TFChunk/TFChunkReadSide.cs,
- *   Services/Storage/StorageReaderWorker.All*.cs, Services/Transport/Enumerators/*): reading from a
- *   position that is not a record start fails in the chunk reader; subscriptions answer
- *   INVALID_ARGUMENT "Trying to read from an invalid position." (after the confirmation), plain
- *   `$all` reads UNKNOWN "Unexpected ReadAllResult: InvalidPosition >> ...". The client makes both
- *   an UnknownError. Stricter here: a real node reads nothing, and so accepts, positions after the
- *   start of its last committed record; this server refuses every position that is not a record
- *   start or the end of the log, because the same position fails on a real node once the log grows.
- * - Subscriptions (Services/Transport/Enumerators/Enumerator.AllSubscription*.cs,
- *   Enumerator.StreamSubscription.cs, Services/SubscriptionsService.cs): confirmation first; from a
- *   position, only events after it; catch-up in pages of 32 (filtered: also at most `window`
- *   events looked at per page); a filtered subscription's catch-up checkpoint comes when the events
- *   looked at reach window x multiplier, at the later of the last event sent and the start of the
- *   page just read (a record start with prepare 0), the start of an empty page never counting; at
- *   the end of catch-up one more checkpoint at that same rule's position (never the end of the log,
- *   the #4970 fix), then CaughtUp; live, a checkpoint at the event that completes each
- *   window x multiplier committed events (matching or not, counted from the subscription's start);
- *   no checkpoint or event is ever sent twice or out of order; the live buffer holds 32 items and
- *   drops the oldest, and a gap sends the subscription back to catching up (after a checkpoint).
- *   Every `$all` read and subscription leaves out `$epoch-information` (EventFilter.cs).
+ * Behaviour is that of KurrentDB 24.10.5+ / 25.0.1+ (checked against github.com/kurrent-io/KurrentDB
+ * at 44996ed, and the tags v24.10.0-v24.10.5, v25.0.0, v25.0.1, oss-v23.10.0), files under
+ * src/KurrentDB.Core/ (src/EventStore.Core/ in older tags):
+ * - Positions (Services/Storage/ReaderIndex/AllReader.cs, Data/ResolvedEvent.cs): a gRPC append
+ *   writes each event as an implicitly committed record at (p, p), p where it starts; a legacy
+ *   transaction's events are at (its commit record, their own record). A forward read from (C, P)
+ *   scans from C and returns events at or after (C, P), so (C, 0) includes the event at C. A
+ *   backward read returns events whose (commit record end, record end) is at or before (C, P), so
+ *   (C, 0) leaves out the event ending at C and (C, C) keeps it. A stream read cannot tell where a
+ *   legacy transaction's event was committed: both positions go out as ulong.MaxValue.
+ * - Invalid positions (TransactionLog/Chunks/TFChunk/TFChunkReadSide.cs, StorageReaderWorker.All*.cs,
+ *   Services/Transport/Enumerators/): reading from a position that is not a record start fails in
+ *   the chunk reader. Subscriptions answer INVALID_ARGUMENT "Trying to read from an invalid
+ *   position." after their confirmation; plain `$all` reads UNKNOWN "Unexpected ReadAllResult:
+ *   InvalidPosition >> ..." (their enumerators do not map it). The client makes both an
+ *   UnknownError. Stricter here: a real node reads nothing from, and so accepts, positions after the
+ *   start of its last committed record; this server refuses any position that is not a record
+ *   start or the end of the log, because on a real node the same position fails once the log grows.
+ * - Subscriptions (Enumerators/Enumerator.AllSubscription*.cs, Enumerator.StreamSubscription.cs,
+ *   Services/SubscriptionsService.cs, Storage/ReaderIndex/EventFilter.cs): confirmation first; from
+ *   a position, only events after it (oss-v23.10.0 skipped the first event at or after it instead);
+ *   catch-up in pages of 32 events, a filtered page also stopping after `window` events looked at.
+ *   Filtered: once the events looked at reach window x multiplier, a checkpoint at the later of the
+ *   last event sent and the start of the page just read (a record start with prepare 0; an empty
+ *   page's start never counts); at the end of catch-up one more by the same rule (so never the end
+ *   of the log: the fix of issue #4970, which 25.0.0 has; see the `issue4970` option; 24.10.0-4
+ *   sent the end-of-catch-up checkpoint at the last event sent), then CaughtUp. Live, a checkpoint
+ *   at the event that completes each window x multiplier events committed since subscribing,
+ *   matching or not. Nothing is sent twice or out of order; the live buffer holds 32 items and drops
+ *   the oldest, a gap sending the subscription back to catching up (after a checkpoint). `$all`
+ *   reads and subscriptions always leave out `$epoch-information`.
  * - Appends (Services/Transport/Grpc/Streams.Append.cs, Streams.BatchAppend.cs, Status.cs,
  *   Services/Storage/ReaderIndex/IndexWriter.cs): success answers the last event's position as
- *   both commit and prepare; a wrong expected revision is in-band (Append) or a google.rpc.Status
+ *   commit and prepare; a wrong expected revision is in-band (Append) or a google.rpc.Status
  *   ALREADY_EXISTS with WrongExpectedVersion details (BatchAppend); retrying events already written
  *   answers where they were written, a partial overlap is a wrong expected revision.
  * - Connections (ClusterVNodeStartup.cs): Kestrel's default of 100 concurrent streams per HTTP/2
@@ -105,6 +107,12 @@ export type EsdbTestServerOptions = {
   port?: number;
   /** List BatchAppend in ServerFeatures and serve it, as servers from 21.10 do. Default true. */
   batchAppend?: boolean;
+  /**
+   * Place filtered catch-up checkpoints as KurrentDB 25.0.0 did (issue #4970, fixed in 25.0.1 and
+   * 24.10.5): the start of the page just read counts even when the page was empty, so the checkpoint
+   * at the end of catch-up can be the end of the log, where the next event is then written. Default false.
+   */
+  issue4970?: boolean;
 };
 
 const MAX_RECEIVE_MESSAGE_LENGTH = 16 * 1024 * 1024;
@@ -118,6 +126,7 @@ const SHUTTING_DOWN = {
 export const startEsdbTestServer = async ({
   port: requestedPort = 0,
   batchAppend = true,
+  issue4970 = false,
 }: EsdbTestServerOptions = {}): Promise<EsdbTestServer> => {
   const log = createTransactionLog();
   writeNodeStartRecords(log);
@@ -128,7 +137,7 @@ export const startEsdbTestServer = async ({
     () => openCalls--,
   );
   const services: Array<[ServiceDefinition, UntypedServiceImplementation]> = [
-    [streamsGrpc.StreamsService, counted(streamsService(log, streams, { batchAppend }))],
+    [streamsGrpc.StreamsService, counted(streamsService(log, streams, { batchAppend, issue4970 }))],
     [serverFeaturesGrpc.ServerFeaturesService, counted(serverFeaturesService({ batchAppend }))],
   ];
 

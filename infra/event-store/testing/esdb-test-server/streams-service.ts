@@ -14,7 +14,7 @@ import type { TransactionLog } from './transaction-log.js';
 export const streamsService = (
   log: TransactionLog,
   streams: OpenStreams,
-  { batchAppend: withBatchAppend }: { batchAppend: boolean },
+  { batchAppend: withBatchAppend, issue4970 }: { batchAppend: boolean; issue4970: boolean },
 ): UntypedServiceImplementation => ({
   read: (call: ServerWritableStream<ReadReq, ReadResp>) => {
     const outbox = outboxOf<ReadResp>(call);
@@ -27,7 +27,7 @@ export const streamsService = (
           : request.kind === 'read-all'
             ? readAll(log, request, outbox)
             : request.kind === 'subscribe-all'
-              ? subscribeToAll(log, request, outbox)
+              ? subscribeToAll(log, request, outbox, { issue4970 })
               : subscribeToStream(log, request, outbox);
       served.catch(() => outbox.fail({ code: status.UNKNOWN, details: 'Exception was thrown by handler.' }));
     } catch (error) {

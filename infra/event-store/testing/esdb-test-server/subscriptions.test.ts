@@ -44,8 +44,9 @@ type Item = { event: number | string } | { checkpoint: Position } | 'caughtUp';
 const subscribe = (
   from: Position,
   options: { maxSearchWindow?: number; checkpointInterval?: number } = {},
+  on = client,
 ) => {
-  const subscription: AllStreamSubscription = client.subscribeToAll({
+  const subscription: AllStreamSubscription = on.subscribeToAll({
     fromPosition: from,
     filter: streamNameFilter({
       prefixes: ['match-'],
@@ -142,4 +143,38 @@ test("the client's window and checkpoint multiplier: a page looks at `window` ev
     { checkpoint: pageStart(u[90]!) }, // after U80..U99
   ]);
   await subscription.close();
+});
+
+test('issue4970: as KurrentDB 25.0.0 did, the end-of-catch-up checkpoint can be the end of the log, where the next event goes', async () => {
+  const timelines: Array<{ timeline: Item[]; first: Position; next: Position }> = [];
+  for (const issue4970 of [false, true]) {
+    const other = await startEsdbTestServer({ issue4970 });
+    const otherClient = EventStoreDBClient.connectionString(other.url);
+    // 32 events from the start position: one full page, then an empty one at the end of the log.
+    const { position: first } = await otherClient.appendToStream(
+      'other-c',
+      jsonEvent({ type: 'E', data: {} }),
+    );
+    await otherClient.appendToStream(
+      'other-c',
+      Array.from({ length: 31 }, () => jsonEvent({ type: 'E', data: {} })),
+    );
+    const subscription = subscribe(first!, {}, otherClient);
+    const timeline = await subscription.untilEventOrCaughtUp();
+    await subscription.close();
+    const { position: next } = await otherClient.appendToStream(
+      'other-c',
+      jsonEvent({ type: 'E', data: {} }),
+    );
+    timelines.push({ timeline, first: first!, next: next! });
+    await otherClient.dispose();
+    await other.stop();
+  }
+  const [fixed, emulated] = timelines;
+  expect(fixed!.timeline).toEqual([{ checkpoint: fixed!.first }, 'caughtUp']);
+  expect(emulated!.timeline).toEqual([
+    { checkpoint: emulated!.first },
+    { checkpoint: { commit: emulated!.next.commit, prepare: 0n } },
+    'caughtUp',
+  ]);
 });

@@ -49,6 +49,7 @@ export const subscribeToAll = async (
   log: TransactionLog,
   request: SubscribeAll,
   outbox: Outbox<ReadResp>,
+  { issue4970 }: { issue4970: boolean },
 ) => {
   const filtered = request.filter !== undefined;
   const allowed: EventFilter = request.filter ? expressionFilter(request.filter) : defaultAllFilter;
@@ -112,15 +113,21 @@ export const subscribeToAll = async (
         readFrom = page.nextPos;
         continue;
       }
-      // Everything before the page just read has been looked at: its start is a checkpoint, unless
-      // the page was empty (then its start is where the next event will be written).
-      if (isBefore(checkpoint, page.currentPos) && isBefore(page.currentPos, page.nextPos)) {
+      counter += page.considered;
+      const sendNow = page.isEndOfStream || counter >= checkpointInterval;
+      if (issue4970) {
+        // KurrentDB 25.0.0: the page start counts whenever a checkpoint is sent, also when the page
+        // was empty, which at the end of catch-up is the end of the log.
+        if (sendNow && isBefore(checkpoint, page.currentPos)) checkpoint = page.currentPos;
+      } else if (isBefore(checkpoint, page.currentPos) && isBefore(page.currentPos, page.nextPos)) {
+        // Everything before the page just read has been looked at: its start is a checkpoint, unless
+        // the page was empty (then its start is where the next event will be written).
         checkpoint = page.currentPos;
       }
-      counter += page.considered;
       if (page.isEndOfStream) {
-        if (isBefore(checkpoint, FIRST_RECORD) && isBefore(FIRST_RECORD, page.nextPos))
+        if (!issue4970 && isBefore(checkpoint, FIRST_RECORD) && isBefore(FIRST_RECORD, page.nextPos)) {
           checkpoint = FIRST_RECORD;
+        }
         await sendCheckpoint(checkpoint);
         return checkpoint;
       }
