@@ -30,5 +30,5 @@ echo "$version" >"$work/src/build/version/version.txt"
 bin_dir="$(go env GOPATH)/bin"
 mkdir -p "$bin_dir"
 (cd "$work/src" && go build -trimpath -o "$bin_dir/ferretdb" ./cmd/ferretdb)
-"$bin_dir/ferretdb" --version | head -n 1
+"$bin_dir/ferretdb" --version | sed -n 1p
 echo "installed $bin_dir/ferretdb"
