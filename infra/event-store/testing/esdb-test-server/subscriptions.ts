@@ -18,13 +18,12 @@ import {
   checkpointResponse,
   confirmationResponse,
   eventResponse,
-  type UuidForm,
 } from './read-responses.js';
 import type { EventRecord, TransactionLog } from './transaction-log.js';
 
 /**
  * Catch-up subscriptions, placed as the server's enumerators place things (Enumerator.AllSubscription,
- * AllSubscriptionFiltered and StreamSubscription in KurrentDB 25.x): register for live events first,
+ * AllSubscriptionFiltered and StreamSubscription in KurrentDB 24.10.5+ and 25.0.1+): register for live events first,
  * confirm, catch up page by page from the log, then serve the live buffer, falling back to catching
  * up when that buffer overflowed. See server.ts for where each rule comes from.
  */
@@ -206,7 +205,7 @@ export const subscribeToStream = async (
     if (!(await outbox.send(response))) throw new CallOver();
   };
   const sendEvent = (event: EventRecord, positionKnown: boolean) =>
-    send(eventResponse(event, uuid satisfies UuidForm, positionKnown));
+    send(eventResponse(event, uuid, positionKnown));
 
   const catchUp = async (from: number) => {
     let checkpoint = from;
