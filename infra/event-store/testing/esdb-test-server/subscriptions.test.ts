@@ -178,3 +178,26 @@ test('issue4970: as KurrentDB 25.0.0 did, the end-of-catch-up checkpoint can be 
     'caughtUp',
   ]);
 });
+
+test('stream subscriptions: from a revision, the events after it, caught up, then live', async () => {
+  await client.appendToStream('solo', [
+    jsonEvent({ type: 'A', data: {} }),
+    jsonEvent({ type: 'B', data: {} }),
+  ]);
+  const subscription = client.subscribeToStream('solo', { fromRevision: 0n });
+  subscription.on('caughtUp', () => subscription.push('caughtUp'));
+  const seen: string[] = [];
+  for await (const item of subscription as AsyncIterable<
+    { event?: { type: string; revision: bigint } } | 'caughtUp'
+  >) {
+    if (item === 'caughtUp') {
+      seen.push(item);
+      await client.appendToStream('solo', jsonEvent({ type: 'C', data: {} }));
+      continue;
+    }
+    seen.push(`${item.event!.type}@${item.event!.revision}`);
+    if (item.event!.type === 'C') break;
+  }
+  await subscription.unsubscribe();
+  expect(seen).toEqual(['B@1', 'caughtUp', 'C@2']);
+});
