@@ -32,6 +32,8 @@ export const eventStoreContract = (
   create: () => Promise<EventStore> | EventStore,
   options: EventStoreContractOptions = {},
 ): void => {
+  if (!options.freshStore)
+    console.warn(`skipped: 2 tests of the event store contract on ${name}: they need an empty store`);
   describe(`event store contract: ${name}`, () => {
     let store: EventStore;
     let ns: string;
@@ -415,13 +417,15 @@ export const eventStoreContract = (
           onEvent: (_, index) => {
             if (index < 1200 && index % 100 === 0) fire(1);
           },
-          // ... and at the moment it has caught up, before it waits for live events.
+          // ... and at its first checkpoint: the moment it has caught up, before it waits for live
+          // events (EventStoreDB may send one earlier, every 32 events looked at).
           onCheckpoint: () => {
             if (!burst) fire(15);
             burst = true;
           },
         });
-        await sub.until(() => burst, 'the subscription to catch up');
+        // Past index 1199 no more appends are fired, so `racing` is complete.
+        await sub.until(() => burst && sub.events.length >= 1200, 'the subscription to catch up');
         await Promise.all(racing);
         const expected = 1200 + racing.length * 2;
         await sub.until(() => sub.events.length >= expected, `${expected} events`);

@@ -5,7 +5,6 @@ import {
   type AppendExpectedRevision,
   BACKWARDS,
   END,
-  type Position as EsdbPosition,
   EventStoreDBClient,
   FORWARDS,
   type JSONType,
@@ -15,6 +14,7 @@ import {
   type ResolvedEvent,
   START,
   STREAM_EXISTS,
+  type StreamingRead,
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
@@ -24,43 +24,43 @@ import {
   type EventStore,
   type ExpectedRevision,
   matchesFilter,
-  type Position,
   type RecordedEvent,
   WrongExpectedRevisionError,
 } from './event-store.js';
+import { unavailableOnTransient } from './eventstoredb-errors.js';
+import { fromEsdbPosition, toEsdbPosition } from './eventstoredb-position.js';
+import { APPEND_FAILURES_REFUSED, disablesAppendFailures } from './eventstoredb-settings.js';
 import { subscribeToAllOf } from './eventstoredb-subscription.js';
 
 /**
- * The event store on EventStoreDB (gRPC client v6, server 23.10 or later). On 24.10 or 25.0 run a
- * current patch (25.0.1 or later on 25.0) with the fix for KurrentDB issue #4970: a filtered `$all`
- * subscription could send a checkpoint equal to the end of the log, the position the next event
- * then takes. The subscription here does not lose that event (eventstoredb-subscription.ts), but
- * other consumers of the same server may.
+ * The event store on EventStoreDB (gRPC client v6, server 23.10 or later).
  *
- * Positions: our Position is EventStoreDB's commit position. Every event appended through gRPC is
- * written as its own implicitly committed record, and reading `$all` gives each such event
- * commit = prepare = its own log position: unique and strictly increasing, also between the events
- * of one multi-event append, which are written one after the other. An append answers with the
- * commit position of its last event. So one number orders everything, and { commit: p, prepare: p }
- * names the event at p again when we hand a position back. (In the server: StorageWriterService
- * writes one IsCommitted prepare per event; AllReader reports such a prepare at its LogPosition.)
+ * Positions are the server's (commit, prepare) pairs, kept whole (eventstoredb-position.ts), and
+ * every position handed back to the server is one it gave: it refuses any other.
+ *
+ * Every read that is left before its end is cancelled. The client reads without a deadline, and
+ * leaving a `for await` early does not end the gRPC call: once flow control stops the server, the
+ * call holds one of the connection's 100 concurrent streams for good, and after about 100 of them
+ * every later call on the connection, appends included, waits forever.
+ *
+ * Transient failures (server unreachable, the client reconnecting, a deadline) surface as the
+ * port's EventStoreUnavailableError, which the command pipeline retries and answers with 503.
  *
  * System events (a `$` type or stream) are not ours: reads and subscriptions skip them.
  */
 export const createEventStoreDbEventStore = (connection: string | EventStoreDBClient): EventStore => {
   // A connection string, or a client configured some other way (certificates, credentials).
+  if (typeof connection === 'string') refuseUnsupportedSettings(connection);
   const client =
     typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
 
   const currentRevision = async (streamId: string): Promise<number | 'no_stream'> => {
     try {
-      for await (const { event } of client.readStream(streamId, {
-        direction: BACKWARDS,
-        fromRevision: END,
-        maxCount: 1,
-      })) {
-        if (event) return Number(event.revision);
-      }
+      const [last] = await take(
+        client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }),
+        1,
+      );
+      if (last?.event) return Number(last.event.revision);
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw error;
     }
@@ -68,91 +68,96 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
   };
 
   return {
-    async append(streamId, events, { expectedRevision }) {
-      if (events.length === 0) throw new Error('append needs at least one event');
-      if (
-        typeof expectedRevision === 'number' &&
-        !(Number.isSafeInteger(expectedRevision) && expectedRevision >= 0)
-      ) {
-        // No stream can be at this revision: fail as a stale revision does, with the actual one.
-        throw new WrongExpectedRevisionError(streamId, expectedRevision, await currentRevision(streamId));
-      }
-      try {
-        const result = await client.appendToStream(streamId, events.map(toEventData), {
-          expectedRevision: toExpected(expectedRevision),
-        });
-        if (!result.position) throw new Error('EventStoreDB acknowledged an append without its position');
-        return { nextRevision: Number(result.nextExpectedRevision), position: result.position.commit };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedVersionError)) throw error;
-        const actual = error.actualVersion === NO_STREAM ? 'no_stream' : Number(error.actualVersion);
-        throw new WrongExpectedRevisionError(streamId, expectedRevision, actual);
-      }
-    },
-
-    async readStream(streamId, { fromRevision = 0 } = {}) {
-      const events: RecordedEvent[] = [];
-      try {
-        for await (const resolved of client.readStream(streamId, { fromRevision: BigInt(fromRevision) })) {
-          const event = toRecorded(resolved);
-          if (event) events.push(event);
+    append: (streamId, events, { expectedRevision }) =>
+      unavailableOnTransient('append', async () => {
+        if (events.length === 0) throw new Error('append needs at least one event');
+        if (
+          typeof expectedRevision === 'number' &&
+          !(Number.isSafeInteger(expectedRevision) && expectedRevision >= 0)
+        ) {
+          // No stream can be at this revision: fail as a stale revision does, with the actual one.
+          throw new WrongExpectedRevisionError(streamId, expectedRevision, await currentRevision(streamId));
         }
-      } catch (error) {
-        if (!(error instanceof StreamNotFoundError)) throw error;
-      }
-      return events;
-    },
-
-    async readAll({ after, maxCount = Number.MAX_SAFE_INTEGER, filter } = {}) {
-      // The client reads `$all` without a server-side filter: page through it and filter here.
-      // Reading from a position includes the event at it, so `after` and each page's first event
-      // (the last of the page before) are dropped by the position check.
-      const events: RecordedEvent[] = [];
-      let from: ReadPosition = after === undefined ? START : { commit: after, prepare: after };
-      let last = after;
-      while (events.length < maxCount) {
-        let read = 0;
-        const page: AsyncIterable<AllStreamResolvedEvent> = client.readAll({
-          fromPosition: from,
-          maxCount: PAGE,
-          direction: FORWARDS,
-        });
-        for await (const resolved of page) {
-          read += 1;
-          const position: EsdbPosition | undefined = resolved.event?.position;
-          if (!position || (last !== undefined && position.commit <= last)) continue;
-          [from, last] = [position, position.commit];
-          const event = toRecorded(resolved);
-          if (event && matchesFilter(event, filter)) events.push(event);
-          if (events.length === maxCount) break;
+        try {
+          const result = await client.appendToStream(streamId, events.map(toEventData), {
+            expectedRevision: toExpected(expectedRevision),
+          });
+          if (!result.success) {
+            // A client built with throwOnAppendFailure=false answers a conflict in-band.
+            throw new WrongExpectedRevisionError(streamId, expectedRevision, await currentRevision(streamId));
+          }
+          if (!result.position) throw new Error('EventStoreDB acknowledged an append without its position');
+          return {
+            nextRevision: Number(result.nextExpectedRevision),
+            position: fromEsdbPosition(result.position),
+          };
+        } catch (error) {
+          if (!(error instanceof WrongExpectedVersionError)) throw error;
+          const actual = error.actualVersion === NO_STREAM ? 'no_stream' : Number(error.actualVersion);
+          throw new WrongExpectedRevisionError(streamId, expectedRevision, actual);
         }
-        if (read < PAGE) break;
-      }
-      return events;
-    },
+      }),
+
+    readStream: (streamId, { fromRevision = 0 } = {}) =>
+      unavailableOnTransient('read stream', async () => {
+        try {
+          const read = await take(client.readStream(streamId, { fromRevision: BigInt(fromRevision) }));
+          return read.flatMap((resolved) => toRecorded(resolved) ?? []);
+        } catch (error) {
+          if (error instanceof StreamNotFoundError) return [];
+          throw error;
+        }
+      }),
+
+    readAll: ({ after, maxCount = Number.MAX_SAFE_INTEGER, filter } = {}) =>
+      unavailableOnTransient('read $all', async () => {
+        // The client reads `$all` without a server-side filter: page through it and filter here.
+        // A forward read from a position includes the event at it, so `after` (and each page's
+        // first event, the last of the page before) is dropped by the position check.
+        const events: RecordedEvent[] = [];
+        let from: ReadPosition = after === undefined ? START : toEsdbPosition(after);
+        let last = after;
+        while (events.length < maxCount) {
+          const page: AllStreamResolvedEvent[] = await take(
+            client.readAll({ fromPosition: from, maxCount: PAGE, direction: FORWARDS }),
+          );
+          for (const resolved of page) {
+            const position = resolved.event?.position;
+            if (!position) continue;
+            const at = fromEsdbPosition(position);
+            if (last !== undefined && at <= last) continue;
+            [from, last] = [position, at];
+            const event = toRecorded(resolved);
+            if (event && matchesFilter(event, filter)) events.push(event);
+            if (events.length === maxCount) break;
+          }
+          if (page.length < PAGE) break;
+        }
+        return events;
+      }),
 
     subscribeToAll(options = {}) {
       return subscribeToAllOf(client, toRecorded, options);
     },
 
-    async headPosition() {
-      // The last event that is ours: subscribers never see system events, so a head among them
-      // would be a position they could not reach.
-      let from: ReadPosition = END;
-      for (;;) {
-        let read = 0;
-        for await (const resolved of client.readAll({
-          fromPosition: from,
-          maxCount: PAGE,
-          direction: BACKWARDS,
-        })) {
-          read += 1;
-          if (toRecorded(resolved)) return resolved.event?.position?.commit;
-          if (resolved.event?.position) from = resolved.event.position;
+    headPosition: () =>
+      unavailableOnTransient('read head', async () => {
+        // The last event that is ours: subscribers never see system events, so a head among them
+        // would be a position they could not reach. Usually the very last record is ours.
+        let from: ReadPosition = END;
+        for (let size = 1; ; size = PAGE) {
+          const page: AllStreamResolvedEvent[] = await take(
+            client.readAll({ fromPosition: from, maxCount: size, direction: BACKWARDS }),
+          );
+          for (const resolved of page) {
+            const position = resolved.event?.position;
+            if (!position) continue;
+            if (toRecorded(resolved)) return fromEsdbPosition(position);
+            from = position;
+          }
+          if (page.length < size) return undefined;
         }
-        if (read < PAGE) return undefined;
-      }
-    },
+      }),
 
     async close() {
       await client.dispose();
@@ -161,6 +166,32 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
 };
 
 const PAGE = 500;
+
+/**
+ * Up to `limit` items of a read, then the call is ended: a read left early is cancelled (see
+ * above), and so is one that failed, so no gRPC stream outlives the function.
+ */
+const take = async <T>(read: StreamingRead<T>, limit = Number.POSITIVE_INFINITY): Promise<T[]> => {
+  const items: T[] = [];
+  let finished = false;
+  try {
+    if (limit > 0) {
+      for await (const item of read) {
+        items.push(item);
+        if (items.length >= limit) break;
+      }
+    }
+    finished = items.length < limit;
+  } finally {
+    if (!finished) void read.cancel().catch(() => {});
+  }
+  return items;
+};
+
+/** Refuses, at start-up, connection settings the adapter cannot work with. */
+export const refuseUnsupportedSettings = (connectionString: string): void => {
+  if (disablesAppendFailures(connectionString)) throw new Error(`EVENTSTORE_URL: ${APPEND_FAILURES_REFUSED}`);
+};
 
 const toExpected = (expected: ExpectedRevision): AppendExpectedRevision =>
   expected === 'no_stream'
@@ -171,8 +202,10 @@ const toExpected = (expected: ExpectedRevision): AppendExpectedRevision =>
         ? ANY
         : BigInt(expected);
 
+// `data: undefined` would make the client throw inside its encoder, an unhandled rejection that
+// ends the process; it is stored as JSON null, as the SQLite store stores it.
 const toEventData = ({ type, data, metadata }: EventData) =>
-  jsonEvent({ id: toEventId(metadata.eventId), type, data: data as JSONType, metadata });
+  jsonEvent({ id: toEventId(metadata.eventId), type, data: (data ?? null) as JSONType, metadata });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -199,7 +232,7 @@ const toRecorded = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedE
   return {
     streamId: event.streamId,
     revision: Number(event.revision),
-    position: event.position.commit satisfies Position,
+    position: fromEsdbPosition(event.position),
     type: event.type,
     data: event.data,
     metadata: event.metadata as EventMetadata,

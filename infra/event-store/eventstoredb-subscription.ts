@@ -1,14 +1,12 @@
 import {
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
-  BACKWARDS,
   ErrorType,
   type EventStoreDBClient,
   eventTypeFilter,
   excludeSystemEvents,
   type Filter,
   isCommandError,
-  type ReadPosition,
   START,
   streamNameFilter,
 } from '@eventstore/db-client';
@@ -19,28 +17,31 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from './event-store.js';
+import { isTransientEsdbError } from './eventstoredb-errors.js';
+import { fromEsdbPosition, toEsdbPosition } from './eventstoredb-position.js';
 import { resubscribing } from './resubscribe.js';
 
 /**
  * subscribeToAll over EventStoreDB: a server-side filtered catch-up subscription, resubscribed from
  * the last position delivered when the connection drops (the client does not resubscribe by itself).
  *
- * A server checkpoint at P is taken to cover only the positions strictly before P. Some servers
- * (KurrentDB issue #4970, a regression fixed in 25.0.1 and a 24.10 patch) send a checkpoint equal
- * to the end of the log, which is where the next event is then written: treating P as looked at
- * would drop that event here, and a consumer resuming after P would never see it. So P - 1 is what
- * is reported and resubscribed from, and an event at P is still delivered.
+ * Positions are used exactly as the server gave them. A subscription from P delivers only what comes
+ * after P, and every checkpoint the server sends is a record boundary it accepts as a start, so
+ * "the last event delivered, or the last checkpoint if later" is where a resubscription starts and
+ * what a consumer may store and resume from. Whatever a server repeats across a resubscription (a
+ * checkpoint at the start of a page already sent, say) is at or before that and dropped here.
  */
 export async function* subscribeToAllOf(
   client: EventStoreDBClient,
   toRecorded: (resolved: AllStreamResolvedEvent) => RecordedEvent | undefined,
   { after, filter, signal, onCheckpoint }: SubscribeOptions,
 ): AsyncGenerator<RecordedEvent> {
-  // Everything up to `delivered` has been yielded (or was a checkpoint): where a resubscription starts.
+  // Everything up to `delivered` has been yielded (or covered by a checkpoint): where a
+  // resubscription starts.
   let delivered = after;
   let reported = after;
-  const report = (position: Position | undefined) => {
-    if (position === undefined || (reported !== undefined && position <= reported)) return;
+  const report = (position: Position) => {
+    if (reported !== undefined && position <= reported) return;
     reported = position;
     onCheckpoint?.(position);
   };
@@ -50,26 +51,23 @@ export async function* subscribeToAllOf(
   });
   for await (const item of items) {
     if ('checkpoint' in item) {
-      // Caught up means everything up to the last event delivered has been looked at. A checkpoint
-      // that covers nothing beyond an event already yielded says nothing new.
-      const position = item.checkpoint === CAUGHT_UP ? delivered : coveredBy(item.checkpoint);
+      // Caught up: everything up to the last event delivered has been looked at. A checkpoint that
+      // covers nothing beyond what was already yielded says nothing new.
+      const position = item.checkpoint === CAUGHT_UP ? delivered : item.checkpoint;
       if (position === undefined || (delivered !== undefined && position < delivered)) continue;
       delivered = position;
       report(position);
       continue;
     }
-    const position = item.event?.position?.commit;
-    // After a resubscription the server may repeat what was delivered before: drop it.
-    if (position === undefined || (delivered !== undefined && position <= delivered)) continue;
+    const recorded = item.event?.position;
+    if (!recorded) continue;
+    const position = fromEsdbPosition(recorded);
+    if (delivered !== undefined && position <= delivered) continue;
     delivered = position;
     const event = toRecorded(item);
     if (event && matchesFilter(event, filter)) yield event;
   }
 }
-
-/** The last position a server checkpoint vouches for: strictly before it (see above); none for 0. */
-const coveredBy = (checkpoint: Position): Position | undefined =>
-  checkpoint > 0n ? checkpoint - 1n : undefined;
 
 const CAUGHT_UP = Symbol('caught up');
 type Checkpoint = { checkpoint: Position | typeof CAUGHT_UP };
@@ -79,18 +77,11 @@ class SubscriptionEndedError extends Error {
   override readonly name = 'SubscriptionEndedError';
 }
 
-const TRANSIENT: readonly ErrorType[] = [
-  ErrorType.UNAVAILABLE,
-  ErrorType.DEADLINE_EXCEEDED,
-  ErrorType.TIMEOUT,
-  ErrorType.NOT_LEADER,
-  ErrorType.CANCELLED,
-];
-
 /** A dropped connection, a leader change, a timeout, a server-side end: worth subscribing again. */
 const isTransient = (error: unknown) =>
   error instanceof SubscriptionEndedError ||
-  (error instanceof Error && isCommandError(error) && TRANSIENT.includes(error.type));
+  isTransientEsdbError(error) ||
+  (error instanceof Error && isCommandError(error) && error.type === ErrorType.CANCELLED);
 
 /** One subscription from just after `after`, until it fails, ends, or `signal` aborts. */
 async function* openSubscription(
@@ -100,14 +91,13 @@ async function* openSubscription(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Item> {
   if (signal?.aborted) return;
-  const fromPosition = await startAfter(client, after);
   // The client reports checkpoints and catching up through a callback and an event, raised while it
   // transforms that server message, after it has pushed every earlier event into the stream. Pushing
   // a marker into the same stream keeps it in order: it reaches us only after those events.
   const subscription: AllStreamSubscription = client.subscribeToAll({
-    fromPosition,
+    fromPosition: after === undefined ? START : toEsdbPosition(after),
     filter: serverFilter(filter, (sub, position) => {
-      sub.push({ checkpoint: position.commit } satisfies Checkpoint);
+      sub.push({ checkpoint: fromEsdbPosition(position) } satisfies Checkpoint);
     }),
   });
   subscription.on('caughtUp', () => subscription.push({ checkpoint: CAUGHT_UP } satisfies Checkpoint));
@@ -143,27 +133,6 @@ async function* openSubscription(
     subscription.destroy();
   }
 }
-
-/**
- * Subscribing from a position starts after the event at that position (the server reads one event
- * from it and goes on from the next). Every position we hand out is an event's position, except a
- * checkpoint, which may fall between events; then we start from the last event before it instead,
- * and the caller drops whatever is not after `after`.
- */
-const startAfter = async (client: EventStoreDBClient, after: Position | undefined): Promise<ReadPosition> => {
-  if (after === undefined) return START;
-  const exact = { commit: after, prepare: after };
-  const [atOrAfter] = await collect(client.readAll({ fromPosition: exact, maxCount: 1 }));
-  if (atOrAfter?.event?.position?.commit === after) return exact;
-  const [before] = await collect(client.readAll({ fromPosition: exact, direction: BACKWARDS, maxCount: 1 }));
-  return before?.event?.position ?? START;
-};
-
-const collect = async <T>(stream: AsyncIterable<T>): Promise<T[]> => {
-  const items: T[] = [];
-  for await (const item of stream) items.push(item);
-  return items;
-};
 
 /**
  * The filter the server applies. It filters on event type or on stream name, not both: with both,
