@@ -5,6 +5,7 @@ import { startTransferProcess } from '../commands/transfers/transfer-process.js'
 import { readStoreLease } from '../commands/transfers/transfer-process-lease.js';
 import { appProjections } from '../projections/app-projections.js';
 import { checkpointStore } from '../projections/engine/checkpoint-store.js';
+import { skippableFor } from '../projections/engine/skippable.js';
 import { startProjections } from '../projections/start-projections.js';
 import { registerApiDocs } from '../read-api/http/api-docs.js';
 import { registerReadApi } from '../read-api/read-api.js';
@@ -148,6 +149,7 @@ export const startSystem = async (
       cache,
       logger,
       ...(projections && { waitForCheckpoint: projections.waitForCheckpoint }),
+      ...(!projections && eventStore && { skippable: skippableFor(eventStore, appProjections()) }),
       config: {
         consistencyTimeoutMs: config.READ_CONSISTENCY_TIMEOUT_MS,
         cacheTtlSeconds: config.CACHE_TTL_SECONDS,

@@ -13,7 +13,7 @@ import type { Logger } from './engine/logger.js';
 import type { Tuning } from './engine/project.js';
 import type { Projection } from './engine/projection.js';
 import { type ProjectionStats, startProjector } from './engine/projector.js';
-import { skippableIn } from './engine/skippable.js';
+import { skippableFor } from './engine/skippable.js';
 
 export type ProjectionsConfig = Pick<
   Config,
@@ -80,12 +80,9 @@ export const startProjections = ({
   if (repeated !== undefined) throw new Error(`two projections are named ${repeated}`);
   const checkpoints = checkpointStore(readStore);
   const leading = new Map<string, () => boolean>();
-  const filters = new Map(
-    projections.map(({ name, eventTypes, streamPrefixes }) => [name, { eventTypes, streamPrefixes }]),
-  );
   const watch = createCheckpointWatch({
     poll: { read: checkpoints.read, when: (projection) => !leading.get(projection)?.() },
-    skippable: skippableIn(eventStore, filters),
+    skippable: skippableFor(eventStore, projections),
     onError: (error) => logger.warn({ err: error }, 'checkpoint watch: a poll or a listener failed'),
   });
   const projectors = projections.map((projection) =>

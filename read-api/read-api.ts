@@ -5,6 +5,7 @@ import type { Logger } from '../infra/logger.js';
 import type { ReadStore } from '../infra/read-store/read-store.js';
 import { checkpointStore } from '../projections/engine/checkpoint-store.js';
 import { createCheckpointWatch, type WaitForCheckpoint } from '../projections/engine/checkpoint-watch.js';
+import type { Skippable } from '../projections/engine/skippable.js';
 import { accountQueryRoutes } from './accounts/account-query-routes.js';
 import { accountReadModel, accountViews } from './accounts/account-read-model.js';
 import { createAccountReader } from './accounts/account-reader.js';
@@ -31,6 +32,12 @@ export type ReadApiDeps = {
    * collection, with a short backoff, which works from a process of its own.
    */
   waitForCheckpoint?: WaitForCheckpoint;
+  /**
+   * With the polling wait: how far past a checkpoint the log holds nothing a projection reads
+   * (skippableFor, over the event store), so a wait for such a position ends without waiting for
+   * the projection's next checkpoint. Without it such a wait lasts until the checkpoint moves.
+   */
+  skippable?: Skippable;
   config: {
     /** Longest a read waits for x-min-position before it answers 503 (READ_CONSISTENCY_TIMEOUT_MS). */
     consistencyTimeoutMs: number;
@@ -57,6 +64,7 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
     deps.waitForCheckpoint ??
     createCheckpointWatch({
       poll: { read: checkpointStore(consistentReadStore).read, when: () => true },
+      ...(deps.skippable && { skippable: deps.skippable }),
       onError: (error) => deps.logger.warn({ err: error }, 'checkpoint read failed; polling on'),
     }).waitFor;
   const consistent = createConsistencyGate({ wait, timeoutMs: deps.config.consistencyTimeoutMs, stats });

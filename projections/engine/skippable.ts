@@ -4,6 +4,7 @@ import {
   matchesFilter,
   type Position,
 } from '../../infra/event-store/event-store.js';
+import type { Projection } from './projection.js';
 
 /**
  * How far past `after` the log holds nothing a projection reads: the position of the last event
@@ -22,3 +23,14 @@ export const skippableIn =
     }
     return clear;
   };
+
+/** skippableIn for these projections, each with its own subscription filter. */
+export const skippableFor = (eventStore: EventStore, projections: readonly Projection[]) =>
+  skippableIn(
+    eventStore,
+    new Map(
+      projections.map(({ name, eventTypes, streamPrefixes }) => [name, { eventTypes, streamPrefixes }]),
+    ),
+  );
+
+export type Skippable = ReturnType<typeof skippableIn>;
