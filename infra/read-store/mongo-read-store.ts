@@ -50,6 +50,13 @@ export const DEFAULT_WRITE_TIMEOUT_MS = 5_000;
  */
 export const FERRETDB_STATEMENTS_PER_WRITE = 32;
 
+/** What the adapter does differently for a server that is FerretDB (buildInfo.ferretdbVersion). */
+type ServerQuirks = {
+  statementsPerWrite: number;
+  /** FerretDB's $setOnInsert skips top-level null and [] values, where MongoDB stores them. */
+  setOnInsertSkipsNullAndEmptyArray: boolean;
+};
+
 /** Where checkWrites() writes its one document. */
 export const WRITE_PROBE_COLLECTION = 'read_store_health';
 
@@ -81,9 +88,10 @@ export const createMongoReadStore = async ({
     readPreference,
     writeConcern: { w: 'majority', wtimeoutMS: writeTimeoutMs },
   });
-  const statementsPerWrite = (await isFerretDB(client))
-    ? FERRETDB_STATEMENTS_PER_WRITE
-    : Number.POSITIVE_INFINITY; // the driver splits at the server's own limits
+  const quirks: ServerQuirks = (await isFerretDB(client))
+    ? { statementsPerWrite: FERRETDB_STATEMENTS_PER_WRITE, setOnInsertSkipsNullAndEmptyArray: true }
+    : // The driver splits at the server's own limits.
+      { statementsPerWrite: Number.POSITIVE_INFINITY, setOnInsertSkipsNullAndEmptyArray: false };
 
   const collection = <T extends Document>(name: string): Collection<T> => {
     // The driver's typings want its own document types; the port's are plain JSON-shaped objects.
@@ -106,7 +114,7 @@ export const createMongoReadStore = async ({
 
       async bulkWrite(operations) {
         const result: BulkWriteResult = { applied: 0, duplicates: 0 };
-        for (const run of plan(operations, statementsPerWrite)) {
+        for (const run of plan(operations, quirks)) {
           const counted = await writeRun(run, (statements) =>
             mongo.bulkWrite(statements as AnyBulkWriteOperation<Document>[], { ordered: true }),
           );
@@ -218,7 +226,8 @@ const isFerretDB = async (client: MongoClient) => {
  * go in "plain" runs, where applied = inserted + matched + upserted + deleted. Upserts the rewrite
  * does not cover (update operators beyond the few below, an _id that is not a string or number) go
  * alone. A duplicate on a unique secondary index still stops a run: it is counted and the run
- * goes on after it, one more round trip each, as before.
+ * goes on after it, one more round trip each, as before. FerretDB's $setOnInsert skips top-level
+ * null and [] values: there, a write whose new document has one is sent as it is.
  */
 
 type Kind = 'plain' | 'conditional';
@@ -226,17 +235,17 @@ type Statement = AnyBulkWriteOperation<Document> | Record<string, unknown>;
 type Step = { kind: Kind; statements: Statement[]; alone?: boolean };
 type Run = { kind: Kind; steps: Step[] };
 
-const plan = (operations: readonly WriteOp[], statementsPerWrite: number): Run[] => {
+const plan = (operations: readonly WriteOp[], quirks: ServerQuirks): Run[] => {
   const runs: Run[] = [];
   let current: Run | undefined;
   let size = 0;
   for (const operation of operations) {
-    const step = stepFor(operation);
+    const step = stepFor(operation, quirks);
     const fits =
       current !== undefined &&
       !step.alone &&
       current.kind === step.kind &&
-      size + step.statements.length <= statementsPerWrite;
+      size + step.statements.length <= quirks.statementsPerWrite;
     if (fits) {
       current!.steps.push(step);
       size += step.statements.length;
@@ -250,18 +259,27 @@ const plan = (operations: readonly WriteOp[], statementsPerWrite: number): Run[]
   return runs;
 };
 
-const stepFor = (operation: WriteOp): Step => {
+const stepFor = (operation: WriteOp, quirks: ServerQuirks): Step => {
   const plain = (): Step => ({ kind: 'plain', statements: [operation] });
   const alone = (): Step => ({ kind: 'plain', statements: [operation], alone: true });
   const conditional = (...statements: Statement[]): Step => ({ kind: 'conditional', statements });
   const insertIfMissing = (_id: string | number, fields: Record<string, unknown>) => ({
     updateOne: { filter: { _id }, update: { $setOnInsert: fields }, upsert: true },
   });
+  /** Whether $setOnInsert would store `fields` as they are on this server. */
+  const insertable = (fields: Record<string, unknown>) =>
+    storableAsIs(fields) &&
+    !(
+      quirks.setOnInsertSkipsNullAndEmptyArray &&
+      Object.values(fields).some((value) => value === null || (Array.isArray(value) && value.length === 0))
+    );
 
   if ('insertOne' in operation) {
     const { _id, ...fields } = operation.insertOne.document as Record<string, unknown>;
     if (_id === undefined) return plain(); // the server names it: no collision on _id
-    return isPlainId(_id) && storableAsIs(fields) ? conditional(insertIfMissing(_id, fields)) : alone();
+    if (isPlainId(_id) && insertable(fields)) return conditional(insertIfMissing(_id, fields));
+    // As it is: a duplicate stops its run, is counted, and the rest is sent again.
+    return plain();
   }
   if ('deleteOne' in operation) return plain();
   if ('updateOne' in operation) {
@@ -270,12 +288,13 @@ const stepFor = (operation: WriteOp): Step => {
     const inserted = isPlainId(filter._id) ? upsertInsert(filter, update) : undefined;
     if (!inserted) return alone();
     const { _id, ...fields } = inserted;
+    if (!insertable(fields)) return alone();
     return conditional({ updateOne: { filter, update } }, insertIfMissing(filter._id as string, fields));
   }
   const { filter, replacement, upsert } = operation.replaceOne;
   if (!upsert || cannotCollideOnId(filter)) return plain();
   const { _id, ...fields } = replacement as Record<string, unknown>;
-  if (!isPlainId(filter._id) || (_id !== undefined && _id !== filter._id) || !storableAsIs(fields))
+  if (!isPlainId(filter._id) || (_id !== undefined && _id !== filter._id) || !insertable(fields))
     return alone();
   return conditional({ replaceOne: { filter, replacement } }, insertIfMissing(filter._id, fields));
 };

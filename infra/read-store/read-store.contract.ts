@@ -6,7 +6,7 @@ import type { Document, ReadStore } from './read-store.js';
  * Contract cases a server is known to fail for want of a feature, each with the reason printed
  * when it is skipped (e.g. FERRETDB_GAPS in testing/ferretdb-server.ts). Keep the list short.
  */
-export type ContractGaps = Partial<Record<'UPDATE_UNIQUE_INDEX', string>>;
+export type ContractGaps = Partial<Record<'UPDATE_UNIQUE_INDEX' | 'SET_ON_INSERT_NULL', string>>;
 
 /**
  * What every read-store adapter must do, in MongoDB's terms. Each test writes to collections of
@@ -268,6 +268,49 @@ export const readStoreContract = (
           balance: 150,
           openedWith: 100,
         });
+      });
+
+      it('$setOnInsert stores null and empty arrays', async (context) => {
+        unlessGap(context, 'SET_ON_INSERT_NULL');
+        const docs = store.collection(fresh('set-on-insert-null'));
+        await docs.bulkWrite([
+          {
+            updateOne: {
+              filter: { _id: 'a' },
+              update: { $setOnInsert: { owner: null, tags: [], n: 0 } },
+              upsert: true,
+            },
+          },
+        ]);
+        expect(await docs.findOne({ _id: 'a' })).toEqual({ _id: 'a', owner: null, tags: [], n: 0 });
+      });
+
+      it('keeps null and empty-array fields of what a guarded upsert, a replacement or an insert creates', async () => {
+        const docs = store.collection(fresh('upsert-null'));
+        const result = await docs.bulkWrite([
+          {
+            updateOne: {
+              filter: { _id: 'g', revision: { $lt: 0 } },
+              update: { $set: { revision: 0, reference: null, tags: [] } },
+              upsert: true,
+            },
+          },
+          {
+            replaceOne: {
+              filter: { _id: 'r', revision: { $lt: 0 } },
+              replacement: { _id: 'r', revision: 0, reference: null, tags: [] },
+              upsert: true,
+            },
+          },
+          { insertOne: { document: { _id: 'i', reference: null, tags: [] } } },
+          { insertOne: { document: { _id: 'i', reference: 'again' } } },
+        ]);
+        expect(result).toEqual({ applied: 3, duplicates: 1 });
+        expect(await docs.find({}, { sort: { _id: 1 } })).toEqual([
+          { _id: 'g', revision: 0, reference: null, tags: [] },
+          { _id: 'i', reference: null, tags: [] },
+          { _id: 'r', revision: 0, reference: null, tags: [] },
+        ]);
       });
 
       it('replaceOne replaces the whole document, or inserts it with upsert', async () => {

@@ -71,9 +71,13 @@ describeOnEachReadStore('projector', (fresh) => {
     });
     try {
       await projector.caughtUp();
-      for (let i = 1; i <= 25; i++) await commands.deposit('a', i);
+      for (let i = 1; i <= 25; i++) await commands.deposit('a', i, i % 2 === 0 ? `ref-${i}` : undefined);
       await projector.caughtUp();
       expect(await allDocs(readStore, 'account_transactions')).toHaveLength(25);
+      // Field for field, `reference: null` included, as the log gives it one event at a time.
+      expect(await readModel(readStore, accountTransactionsProjection())).toEqual(
+        await expectedModel(eventStore, accountTransactionsProjection()),
+      );
     } finally {
       await projector.stop();
     }

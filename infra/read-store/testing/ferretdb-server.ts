@@ -39,6 +39,11 @@ import { MongoClient } from 'mongodb';
  *   statements per command to a server whose `buildInfo` has `ferretdbVersion`: a replayed batch
  *   of 500 guarded upserts takes 32 round trips there (on MongoDB one command: the driver splits
  *   only at 100,000 statements or 48 MB; not measured here, there is no MongoDB on this machine).
+ * - `$setOnInsert` skips top-level null and `[]` values (on purpose, in its update code) where
+ *   MongoDB stores them. The adapter's rewrite relies on `$setOnInsert`, so on FerretDB a write
+ *   whose new document has such a field goes as it is: an upsert alone in its command (a round
+ *   trip each), an insert in an ordinary insert command. A projection's own `$setOnInsert` of null
+ *   loses the field on FerretDB: that contract case is skipped there (SET_ON_INSERT_NULL).
  * - `upserted[].index` counts upserts instead of naming the statement; totals (`n`, the number
  *   of upserts, `nModified`) are right. The adapter only reads totals.
  * - Not implemented, and not used by the adapter: transactions (`insert: unknown field
@@ -53,6 +58,7 @@ import { MongoClient } from 'mongodb';
  *   build. scripts/install-ferretdb.sh builds the same module with that file written.
  */
 export const FERRETDB_GAPS = {
+  SET_ON_INSERT_NULL: "FerretDB 1.24's $setOnInsert skips top-level null and [] values (MongoDB stores them)",
   UPDATE_UNIQUE_INDEX:
     'FerretDB 1.24 answers an update that breaks a unique secondary index with InternalError, not E11000, and reports a failing update statement at index 0 without counts',
 } as const;
