@@ -89,7 +89,7 @@ describe.skipIf(!mongo)(`MongoDB read store (${mongo?.source})`, () => {
         };
       });
 
-    it('a replayed batch of 500 guarded upserts takes a few round trips, not one per duplicate', async () => {
+    it('a replayed batch of 500 guarded upserts costs no round trip per duplicate', async () => {
       const docs = store.collection('replayed');
       // The model as the first run left it: every document at its last revision.
       await docs.bulkWrite(
@@ -100,12 +100,14 @@ describe.skipIf(!mongo)(`MongoDB read store (${mongo?.source})`, () => {
 
       sent = [];
       expect(await docs.bulkWrite(batch())).toEqual({ applied: 0, duplicates: 500 });
+      // One command on MongoDB; 32 statements a command on FerretDB (FERRETDB_STATEMENTS_PER_WRITE).
+      // Sent as they were, the writes took 500: an ordered bulkWrite stops at every duplicate.
       console.info(`replayed batch of 500 guarded upserts: ${sent.length} write round trips`);
       expect(sent.length).toBeLessThanOrEqual(50);
       expect(await docs.countDocuments({ revision: 9, balance: 90 })).toBe(50);
     });
 
-    it('a first run of the same batch applies all 500 in a few round trips', async () => {
+    it('a first run of the same batch applies all 500 in as many round trips', async () => {
       const docs = store.collection('first-run');
       sent = [];
       expect(await docs.bulkWrite(batch())).toEqual({ applied: 500, duplicates: 0 });
