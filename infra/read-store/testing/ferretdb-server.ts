@@ -154,15 +154,18 @@ export const startFerretDB = async ({
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = once(child, 'exit');
-  // A test run that dies must not leave servers (or their folders) behind.
+  // A test run that dies must not leave servers (or their folders) behind: on exit, and, for a
+  // worker killed by a signal (no 'exit' event then), a watchdog of its own process group.
   const killOnExit = () => {
     child.kill('SIGKILL');
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
+  const watchdog = watchParent(child.pid, ownsDir ? dir : undefined);
 
   const stop = async () => {
     process.removeListener('exit', killOnExit);
+    watchdog?.kill('SIGKILL');
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killed = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -253,6 +256,33 @@ export const mongoForSuite = (suite: string): SuiteMongo | undefined => {
       server = undefined;
     },
   };
+};
+
+/**
+ * A shell that checks once a second whether this process still lives; once it does not, it stops
+ * the server `pid` (TERM, then KILL) and removes `dir`. Detached, so a signal to this process's
+ * group does not end it too; it ends by itself when the server is gone.
+ */
+const watchParent = (pid: number | undefined, dir: string | undefined) => {
+  if (pid === undefined) return undefined;
+  const script = [
+    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done',
+    'kill -0 "$1" 2>/dev/null && exit 0', // the server stopped while its parent lives: nothing to do
+    'kill -TERM "$2" 2>/dev/null',
+    'i=0; while kill -0 "$2" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done',
+    'kill -KILL "$2" 2>/dev/null',
+    '[ -n "$3" ] && rm -rf "$3"',
+  ].join('\n');
+  const watchdog = spawn(
+    '/bin/sh',
+    ['-c', script, 'ferretdb-watchdog', String(process.pid), String(pid), dir ?? ''],
+    {
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
+  watchdog.unref();
+  return watchdog;
 };
 
 const askIsFerretDB = async (url: string) => {
