@@ -3,10 +3,10 @@ import { accountAggregate } from '../../domain/accounts/account.js';
 import { stateFrom } from '../../domain/shared/decider.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { unreachable } from '../../infra/event-store/testing/fault-injector.js';
 import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
 import { createLogger } from '../../infra/logger.js';
 import { registerCommandApi } from '../command-api.js';
-import { unreachable } from '../transfers/testing/fault-injector.js';
 
 /**
  * The event store away for a moment (EventStoreDB restarting, its client reconnecting): the write

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventStore, RecordedEvent } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { severable, withFaults } from '../../infra/event-store/testing/fault-injector.js';
 import { createCommandHandler } from '../pipeline/handle-command.js';
 import { bank, silent } from './testing/bank.js';
-import { severable, withFaults } from './testing/fault-injector.js';
 import { startTransferProcess } from './transfer-process.js';
 
 /**

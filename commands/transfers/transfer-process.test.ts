@@ -4,11 +4,11 @@ import { accountAggregate } from '../../domain/accounts/account.js';
 import { transferAggregate } from '../../domain/transfers/transfer.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { type Faults, severable, withFaults } from '../../infra/event-store/testing/fault-injector.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import { createCommandHandler } from '../pipeline/handle-command.js';
-import { checkpointStream } from './checkpoint-stream.js';
+import { checkpointStream } from '../process-manager/checkpoint-stream.js';
 import { bank, silent } from './testing/bank.js';
-import { type Faults, severable, withFaults } from './testing/fault-injector.js';
 import {
   startTransferProcess,
   type TransferProcess,

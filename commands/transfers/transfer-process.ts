@@ -8,8 +8,8 @@ import {
 } from '../../infra/event-store/event-store.js';
 import type { Logger } from '../../infra/logger.js';
 import type { CommandHandler } from '../pipeline/handle-command.js';
-import { CheckpointTakenError, checkpointStream } from './checkpoint-stream.js';
-import { type CommitTracker, createCommitTracker } from './commit-tracker.js';
+import { CheckpointTakenError, checkpointStream } from '../process-manager/checkpoint-stream.js';
+import { type CommitTracker, createCommitTracker } from '../process-manager/commit-tracker.js';
 import { createTransferSteps } from './transfer-steps.js';
 
 export type TransferProcessConfig = {

@@ -12,7 +12,7 @@ import { problemResponses } from '../../infra/http/problem-details.js';
 import { TransferView } from '../../read-api/transfers/transfer-views.js';
 import { CommandHeaders, type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
 import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
-import { preferredWait } from './prefer-wait.js';
+import { preferredWait } from '../process-manager/prefer-wait.js';
 import type { TransferOutcomes } from './transfer-outcomes.js';
 import { transferStreamId } from './transfer-process.js';
 import { transferViewOf } from './transfer-reply.js';

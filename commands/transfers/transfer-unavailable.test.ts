@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type EventStore, EventStoreUnavailableError } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { unreachable, withFaults } from '../../infra/event-store/testing/fault-injector.js';
 import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
 import { registerCommandApi } from '../command-api.js';
 import { createCommandHandler } from '../pipeline/handle-command.js';
 import { bank, silent } from './testing/bank.js';
-import { unreachable, withFaults } from './testing/fault-injector.js';
 import { startTransferProcess, type TransferProcess } from './transfer-process.js';
 
 /**

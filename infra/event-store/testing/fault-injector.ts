@@ -4,7 +4,7 @@ import {
   type EventStore,
   EventStoreUnavailableError,
   type RecordedEvent,
-} from '../../../infra/event-store/event-store.js';
+} from '../event-store.js';
 
 /** A failure this wrapper made up: what a dropped connection or a timeout looks like to the caller. */
 export class InjectedFault extends Error {
