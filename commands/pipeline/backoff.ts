@@ -1,18 +1,22 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { isEventStoreUnavailable } from '../../infra/event-store/event-store.js';
+import { type Backoff, retry } from '../../infra/retry/backoff.js';
 
 /**
- * Full jitter: a random pause between 0 and `baseMs` · 2^attempt (the exponent capped at 6), so
- * callers retrying at the same moment spread out instead of colliding again. `attempt` counts from 1.
+ * The pipeline's pauses, drawn by the shared helper: full jitter (a random pause between 0 and its
+ * cap) so callers retrying at the same moment spread out instead of colliding again. The cap after
+ * the n-th failure is `baseMs` · 2^n, at most `baseMs` · 64: the first pause is up to twice the base.
  */
-export const fullJitterMs = (baseMs: number, attempt: number): number =>
-  Math.random() * baseMs * 2 ** Math.min(attempt, 6);
+export const pipelineBackoff = (baseMs: number): Backoff => ({
+  baseMs: 2 * baseMs,
+  maxMs: 64 * baseMs,
+  jitter: 'full',
+});
 
 /** How often, and how patiently, an operation is tried while the event store cannot be reached. */
 export type UnavailableRetry = {
   /** Tries in all, the first included. */
   attempts: number;
-  /** Base of the full-jitter pause between tries. */
+  /** Base of the full-jitter pause between tries (see pipelineBackoff). */
   backoffMs: number;
 };
 
@@ -24,16 +28,8 @@ export const defaultUnavailableRetry: UnavailableRetry = { attempts: 3, backoffM
  * most `attempts` times in all; then the last error is thrown. Any other error is thrown at once.
  * Only for operations that are safe to repeat: reads, and appends that cannot land twice.
  */
-export const retryWhileUnavailable = async <T>(
+export const retryWhileUnavailable = <T>(
   operation: () => Promise<T>,
   { attempts, backoffMs }: UnavailableRetry = defaultUnavailableRetry,
-): Promise<T> => {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!isEventStoreUnavailable(error) || attempt >= attempts) throw error;
-      await sleep(fullJitterMs(backoffMs, attempt));
-    }
-  }
-};
+): Promise<T> =>
+  retry(operation, { attempts, backoff: pipelineBackoff(backoffMs), isRetryable: isEventStoreUnavailable });

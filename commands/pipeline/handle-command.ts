@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Aggregate, stateFrom, streamIdFor } from '../../domain/shared/decider.js';
 import {
   type EventStore,
@@ -8,7 +7,8 @@ import {
   type RecordedEvent,
   WrongExpectedRevisionError,
 } from '../../infra/event-store/event-store.js';
-import { defaultUnavailableRetry, fullJitterMs, type UnavailableRetry } from './backoff.js';
+import { backoffDelayMs, sleep } from '../../infra/retry/backoff.js';
+import { defaultUnavailableRetry, pipelineBackoff, type UnavailableRetry } from './backoff.js';
 
 /** Where a command came from: copied into the metadata of every event it appends. */
 export type CommandContext = {
@@ -34,7 +34,7 @@ export type CommandPipelineOptions = {
   eventStore: EventStore;
   /** Re-reads after a concurrency conflict before giving up with ConcurrencyConflictError. */
   maxRetries: number;
-  /** Base of the jittered exponential backoff between retries. */
+  /** Base of the jittered exponential backoff between retries (see pipelineBackoff). */
   backoffMs?: number;
   /** Tries of a command while the event store cannot be reached (EventStoreUnavailableError). */
   unavailable?: UnavailableRetry;
@@ -99,7 +99,7 @@ export const createCommandHandler =
     /** Pauses before the next try if the store was away and tries are left; throws otherwise. */
     const afterOutage = async (error: unknown) => {
       if (!isEventStoreUnavailable(error) || ++outages >= unavailable.attempts) throw error;
-      await sleep(fullJitterMs(unavailable.backoffMs, outages));
+      await sleep(backoffDelayMs(outages, pipelineBackoff(unavailable.backoffMs)));
     };
 
     for (let conflicts = 0; ; ) {
@@ -157,7 +157,7 @@ export const createCommandHandler =
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError) {
           if (++conflicts > maxRetries) throw new ConcurrencyConflictError(streamId, conflicts);
-          await sleep(fullJitterMs(backoffMs, conflicts));
+          await sleep(backoffDelayMs(conflicts, pipelineBackoff(backoffMs)));
           continue;
         }
         if (isEventStoreUnavailable(error)) unanswered.push(eventIds.at(-1) as string);

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { backoffDelayMs } from '../retry/backoff.js';
 import type { Cache } from './cache.js';
 import { ttlMilliseconds } from './set-options.js';
 
@@ -29,8 +30,9 @@ const FAIL_FAST: RedisOptions = {
   maxRetriesPerRequest: 1,
   connectTimeout: 1_000,
   commandTimeout: 1_000,
-  // Reconnects go on in the background, so the cache comes back by itself with the server.
-  retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  // Reconnects go on in the background, so the cache comes back by itself with the server: 100 ms
+  // after a drop, doubling up to one a second.
+  retryStrategy: (attempt) => backoffDelayMs(attempt, { baseMs: 100, maxMs: 1_000, jitter: 'none' }),
 };
 
 export type RedisCacheOptions = {

@@ -1,3 +1,5 @@
+import { backoffDelayMs, sleep } from '../retry/backoff.js';
+
 /**
  * Keeps a subscription going across transient failures. `open` is called again after each one and
  * must start from wherever its caller has got to (the caller updates that as it consumes items, and
@@ -30,18 +32,11 @@ export async function* resubscribing<T>(
       if (signal?.aborted) return;
       failures += 1;
       if (!isTransient(error) || failures > maxRetries) throw error;
-      await sleep(backoffMs * 2 ** (failures - 1), signal);
+      // Doubling, bounded by maxRetries rather than by a cap, without jitter.
+      await sleep(
+        backoffDelayMs(failures, { baseMs: backoffMs, maxMs: Number.POSITIVE_INFINITY, jitter: 'none' }),
+        signal,
+      );
     }
   }
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { type Backoff, retry } from '../../infra/retry/backoff.js';
 
 export type RetryPolicy = {
   /** Tries in all, the first included. */
@@ -7,23 +7,25 @@ export type RetryPolicy = {
   backoffMs: number;
 };
 
-/** Exponential, with jitter so instances that failed together do not retry together. */
-export const backoffDelay = (attempt: number, baseMs: number): number =>
-  baseMs * 2 ** Math.min(attempt - 1, 10) * (0.5 + Math.random() / 2);
+/**
+ * The projector's pauses between tries, drawn by the shared helper: `backoffMs` doubled per failure
+ * (at most 1024 times it), with equal jitter (half to all of it) so instances that failed together do
+ * not retry together.
+ */
+export const projectorBackoff = (backoffMs: number): Backoff => ({
+  baseMs: backoffMs,
+  maxMs: 1024 * backoffMs,
+  jitter: 'equal',
+});
 
 /** Runs `attempt` until it succeeds or the policy's attempts run out, then throws the last error. */
-export const withRetries = async <T>(
+export const withRetries = <T>(
   policy: RetryPolicy,
   attempt: () => Promise<T> | T,
   onRetry: (error: unknown, attempt: number) => void,
-): Promise<T> => {
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (n >= policy.maxAttempts) throw error;
-      onRetry(error, n);
-      await sleep(backoffDelay(n, policy.backoffMs));
-    }
-  }
-};
+): Promise<T> =>
+  retry(() => attempt(), {
+    attempts: policy.maxAttempts,
+    backoff: projectorBackoff(policy.backoffMs),
+    onRetry: (error, n) => onRetry(error, n),
+  });

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Position } from '../../infra/event-store/event-store.js';
+import { backoffDelayMs, sleep } from '../../infra/retry/backoff.js';
 
 /**
  * Resolves true once `projection` has processed every event up to `position` (its checkpoint is at
@@ -78,12 +78,11 @@ export const createCheckpointWatch = ({ poll, skippable, onError }: CheckpointWa
     polling.add(projection);
     const { minDelayMs = 5, maxDelayMs = 100 } = poll ?? {};
     void (async () => {
-      let delay = minDelayMs;
+      const backoff = { baseMs: minDelayMs, maxMs: maxDelayMs, jitter: 'none' } as const;
       try {
-        while (waiting(projection)) {
+        for (let round = 1; waiting(projection); round++) {
           // ref: false, so a pending poll never keeps the process alive on its own.
-          await sleep(delay, undefined, { ref: false });
-          delay = Math.min(delay * 2, maxDelayMs);
+          await sleep(backoffDelayMs(round, backoff), undefined, { ref: false });
           try {
             if (poll && waiting(projection) && poll.when(projection)) {
               const position = await poll.read(projection);

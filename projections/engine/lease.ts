@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Document, ReadStore, WriteOp } from '../../infra/read-store/read-store.js';
+import { sleep } from '../../infra/retry/backoff.js';
 import type { Logger } from './logger.js';
 
 export const LEASES = 'projection_leases';
@@ -165,7 +165,7 @@ export const holdLease = async ({
     } catch (error) {
       logger.warn({ err: error }, 'could not reach the read store to take the lease');
     }
-    if (epoch === undefined) await sleep(every, undefined, { signal }).catch(() => {});
+    if (epoch === undefined) await sleep(every, signal);
   }
   const held = epoch;
 

@@ -1,7 +1,8 @@
-import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EventStore, Position, RecordedEvent } from '../../infra/event-store/event-store.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelayMs, sleep } from '../../infra/retry/backoff.js';
+import { projectorBackoff } from './backoff.js';
 import { type BatchEntry, createBatchWriter } from './batch-writer.js';
 import { type BlockedStreams, blockedStreams } from './blocked-streams.js';
 import type { Logger } from './logger.js';
@@ -172,6 +173,7 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
   };
 
   const runHandler = async (event: RecordedEvent): Promise<BatchEntry> => {
+    // A loop rather than the shared retry(): this runs for every event, and a handler is synchronous.
     let lastError: unknown;
     for (let attempt = 1; attempt <= tuning.maxAttempts; attempt++) {
       try {
@@ -180,7 +182,7 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
         lastError = error;
         if (attempt < tuning.maxAttempts) {
           counters.retries++;
-          await sleep(backoffDelay(attempt, tuning.backoffMs));
+          await sleep(backoffDelayMs(attempt, projectorBackoff(tuning.backoffMs)));
         }
       }
     }

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type EventStore, type Position, positionToJson } from '../../infra/event-store/event-store.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
+import { backoffDelayMs, sleep } from '../../infra/retry/backoff.js';
 import { blockedStreams } from './blocked-streams.js';
 import { checkpointStore } from './checkpoint-store.js';
 import type { CheckpointWatch } from './checkpoint-watch.js';
@@ -144,10 +144,12 @@ export const startProjector = (options: ProjectorOptions): Projector => {
         if (!(error instanceof LeaseLostError)) {
           failures = counters.batches > batchesBefore ? 1 : failures + 1;
           counters.restarts++;
-          pause = Math.min(
-            MAX_RESTART_DELAY_MS,
-            Math.max(MIN_RESTART_DELAY_MS, tuning.backoffMs) * 2 ** Math.min(failures, 20),
-          );
+          // From twice the base, doubling, without jitter: only the lease holder restarts.
+          pause = backoffDelayMs(failures, {
+            baseMs: 2 * Math.max(MIN_RESTART_DELAY_MS, tuning.backoffMs),
+            maxMs: MAX_RESTART_DELAY_MS,
+            jitter: 'none',
+          });
           logger.error(
             { err: error, retryInMs: pause },
             'projection failed; starting again from its checkpoint',
@@ -158,7 +160,7 @@ export const startProjector = (options: ProjectorOptions): Projector => {
         // Freed even after a failure: another instance may have better luck meanwhile.
         await lease.release();
       }
-      if (pause > 0) await sleep(pause, undefined, { signal: stopping.signal }).catch(() => {});
+      if (pause > 0) await sleep(pause, stopping.signal);
     }
   })();
 
