@@ -19,6 +19,7 @@ COPY commands ./commands
 COPY projections ./projections
 COPY read-api ./read-api
 COPY infra ./infra
+COPY app ./app
 COPY scripts ./scripts
 RUN npm run build \
  # Production dependencies only; the native addon compiled above stays as it is.
@@ -45,4 +46,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node runs as PID 1 and handles SIGTERM itself: a graceful stop, bounded by SHUTDOWN_TIMEOUT_MS.
 # Give `docker stop --time` (compose: stop_grace_period) more than that.
-CMD ["node", "dist/infra/main.js"]
+CMD ["node", "dist/app/main.js"]

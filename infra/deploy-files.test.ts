@@ -250,7 +250,7 @@ describe('Dockerfile', () => {
     // Where `npm run build` puts the entry point, as TypeScript computes it from tsconfig.build.json.
     const file = ts.readConfigFile(join(root, 'tsconfig.build.json'), ts.sys.readFile);
     const parsed = ts.parseJsonConfigFileContent(file.config, ts.sys, root, undefined, 'tsconfig.build.json');
-    const main = join(root, 'infra/main.ts');
+    const main = join(root, 'app/main.ts');
     expect(parsed.fileNames).toContain(main);
     expect(ts.getOutputFileNames(parsed, main, false)).toContain(join(root, cmd[1] as string));
     // Node reads dist/*.js as ES modules only because package.json says so.

@@ -1,10 +1,10 @@
-import { loadConfigOrExit } from './config.js';
-import { shutdownOnSignals } from './lifecycle/shutdown-on-signals.js';
-import { createLogger } from './logger.js';
-import type { Tracing } from './tracing/tracing.js';
+import { loadConfigOrExit } from '../infra/config.js';
+import { shutdownOnSignals } from '../infra/lifecycle/shutdown-on-signals.js';
+import { createLogger } from '../infra/logger.js';
+import type { Tracing } from '../infra/tracing/tracing.js';
 
 /**
- * `npm start` (or `node dist/infra/main.js`): the roles ROLES names, in one process, configured
+ * `npm start` (or `node dist/app/main.js`): the roles ROLES names, in one process, configured
  * from the environment. SIGTERM or SIGINT stops it gracefully; a second signal, or
  * SHUTDOWN_TIMEOUT_MS, ends it at once.
  */
@@ -15,7 +15,7 @@ const logger = createLogger({ level: config.LOG_LEVEL });
 // Fastify instrumentation must be in place before the system creates its server.
 let tracing: Tracing | undefined;
 if (config.OTEL_EXPORTER_OTLP_ENDPOINT) {
-  const { startTracing } = await import('./tracing/start-tracing.js');
+  const { startTracing } = await import('../infra/tracing/start-tracing.js');
   tracing = startTracing({ serviceName: config.OTEL_SERVICE_NAME, roles: config.ROLES });
 }
 

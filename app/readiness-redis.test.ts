@@ -3,10 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisServerAvailable, startRedisServer } from '../cache/testing/redis-server.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { type System, startSystem } from '../system.js';
+import {
+  type RedisServer,
+  redisServerAvailable,
+  startRedisServer,
+} from '../infra/cache/testing/redis-server.js';
+import { loadConfig } from '../infra/config.js';
+import { createLogger } from '../infra/logger.js';
+import { type System, startSystem } from './system.js';
 
 const available = redisServerAvailable();
 if (!available)

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkpointStream } from '../../commands/transfers/checkpoint-stream.js';
-import { createSqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { checkpointStream } from '../commands/transfers/checkpoint-stream.js';
+import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
 
 /**
- * `node --import tsx infra/main.ts`, as a deployment runs it, stopped with SIGTERM while clients
+ * `node --import tsx app/main.ts`, as a deployment runs it, stopped with SIGTERM while clients
  * keep sending commands, then started again on the same DATA_DIR:
  * - it exits 0, having finished what it had in hand;
  * - every command it acknowledged has its event in the store, at the position it answered with;
@@ -19,7 +19,7 @@ import { createSqliteEventStore } from '../event-store/sqlite-event-store.js';
  * (The embedded read store lives in memory, so the restarted projectors rebuild it from the log:
  * catching up to the same state is the check. With MongoDB the stored checkpoints carry over.)
  */
-const root = resolve(import.meta.dirname, '../..');
+const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'eventfold-sigterm-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -40,7 +40,7 @@ const freePort = async () => {
 type LogLine = { msg?: string; level?: number };
 
 const startApp = async (port: number) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
     cwd: root,
     env: {
       ...process.env,

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkpointStream } from '../commands/transfers/checkpoint-stream.js';
-import { loadConfig } from './config.js';
-import { createSqliteEventStore } from './event-store/sqlite-event-store.js';
-import { createLogger } from './logger.js';
+import { loadConfig } from '../infra/config.js';
+import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
+import { createLogger } from '../infra/logger.js';
 import { type System, startSystem } from './system.js';
 
 /**

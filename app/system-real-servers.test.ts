@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisServerAvailable, startRedisServer } from './cache/testing/redis-server.js';
-import { loadConfig } from './config.js';
-import { createEventStoreDbEventStore } from './event-store/eventstoredb-event-store.js';
-import { type EsdbTestServer, startEsdbTestServer } from './event-store/testing/esdb-test-server/index.js';
-import { createLogger } from './logger.js';
-import { mongoForSuite } from './read-store/testing/ferretdb-server.js';
+import { redisServerAvailable, startRedisServer } from '../infra/cache/testing/redis-server.js';
+import { loadConfig } from '../infra/config.js';
+import { createEventStoreDbEventStore } from '../infra/event-store/eventstoredb-event-store.js';
+import {
+  type EsdbTestServer,
+  startEsdbTestServer,
+} from '../infra/event-store/testing/esdb-test-server/index.js';
+import { createLogger } from '../infra/logger.js';
+import { mongoForSuite } from '../infra/read-store/testing/ferretdb-server.js';
 import { type System, startSystem } from './system.js';
 
 /**

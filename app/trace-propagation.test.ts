@@ -1,17 +1,17 @@
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCommandApi } from '../../commands/command-api.js';
-import { appProjections } from '../../projections/app-projections.js';
-import { startProjections } from '../../projections/start-projections.js';
-import { createLruCache } from '../cache/lru-cache.js';
-import { loadConfig } from '../config.js';
-import { positionFromJson } from '../event-store/event-store.js';
-import { createMemoryEventStore } from '../event-store/memory-event-store.js';
-import { createHttpApp } from '../http/create-http-app.js';
-import { createLogger } from '../logger.js';
-import { createEmbeddedReadStore } from '../read-store/embedded-read-store.js';
-import { startTracing } from './start-tracing.js';
-import type { Tracing } from './tracing.js';
+import { registerCommandApi } from '../commands/command-api.js';
+import { createLruCache } from '../infra/cache/lru-cache.js';
+import { loadConfig } from '../infra/config.js';
+import { positionFromJson } from '../infra/event-store/event-store.js';
+import { createMemoryEventStore } from '../infra/event-store/memory-event-store.js';
+import { createHttpApp } from '../infra/http/create-http-app.js';
+import { createLogger } from '../infra/logger.js';
+import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
+import { startTracing } from '../infra/tracing/start-tracing.js';
+import type { Tracing } from '../infra/tracing/tracing.js';
+import { appProjections } from '../projections/app-projections.js';
+import { startProjections } from '../projections/start-projections.js';
 
 /**
  * The trace of a command reaches the projector that applies its events, through the events'

@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { WRITE_PROBE_COLLECTION } from '../read-store/mongo-read-store.js';
+import { loadConfig } from '../infra/config.js';
+import { createLogger } from '../infra/logger.js';
+import { WRITE_PROBE_COLLECTION } from '../infra/read-store/mongo-read-store.js';
 import {
   type FerretDBServer,
   ferretdbUnavailableReason,
   startFerretDB,
-} from '../read-store/testing/ferretdb-server.js';
-import { type System, startSystem } from '../system.js';
+} from '../infra/read-store/testing/ferretdb-server.js';
+import { type System, startSystem } from './system.js';
 
 // Needs a server it may stop and start again: a FerretDB of its own, never MONGO_URL's.
 const unavailable = ferretdbUnavailableReason();
