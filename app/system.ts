@@ -14,7 +14,6 @@ import { createHttpApp, type HttpApp } from '../infra/http/create-http-app.js';
 import { closeHttp } from '../infra/lifecycle/close-http.js';
 import type { Logger } from '../infra/logger.js';
 import { createMetrics, type Metrics } from '../infra/metrics/metrics.js';
-import { registerProjectionMetrics, registerReadApiMetrics } from '../infra/metrics/scrape-collectors.js';
 import { createReadStore } from '../infra/read-store/create-read-store.js';
 import type { Tracing } from '../infra/tracing/tracing.js';
 import { appProjections } from '../projections/app-projections.js';
@@ -23,6 +22,7 @@ import { skippableFor } from '../projections/engine/skippable.js';
 import { startProjections } from '../projections/start-projections.js';
 import { registerApiDocs } from '../read-api/http/api-docs.js';
 import { registerReadApi } from '../read-api/read-api.js';
+import { registerProjectionMetrics, registerReadApiMetrics } from './scrape-collectors.js';
 
 export type SystemOptions = {
   /** Given when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT); started by the caller, before this. */

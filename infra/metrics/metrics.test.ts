@@ -3,7 +3,6 @@ import { createMemoryEventStore } from '../event-store/memory-event-store.js';
 import { createHttpApp } from '../http/create-http-app.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from './metrics.js';
-import { registerProjectionMetrics, registerReadApiMetrics } from './scrape-collectors.js';
 
 const scrape = async (app: ReturnType<typeof createHttpApp>) => {
   const response = await app.inject({ url: '/metrics' });
@@ -89,67 +88,6 @@ describe('metrics', () => {
     expect(sample(text, 'eventfold_events_appended_total{event_type="ThingMade"}')).toBe(1);
     expect(sample(text, 'eventfold_events_appended_total{event_type="ThingMoved"}')).toBe(1);
     expect(await eventStore.readStream('thing-1')).toHaveLength(2);
-    await app.close();
-  });
-
-  it('reads the read API and projector stats at scrape time, once per scrape', async () => {
-    const metrics = createMetrics({ defaultMetrics: false });
-    const app = appWith(metrics);
-    const read = {
-      cacheHits: 7,
-      cacheMisses: 3,
-      cacheFills: 2,
-      cacheErrors: 1,
-      cacheInvalid: 0,
-      consistencyWaits: 5,
-      consistencyTimeouts: 1,
-      consistencyAborts: 1,
-      invalidDocuments: 2,
-    };
-    registerReadApiMetrics(metrics.registry, () => read);
-    let projectionReads = 0;
-    registerProjectionMetrics(metrics.registry, async () => {
-      projectionReads++;
-      return [
-        {
-          projection: 'accounts',
-          leading: true,
-          checkpoint: '10',
-          head: '12',
-          lag: { events: 2, atLeast: false },
-          eventsPerSecond: 12.5,
-          parkedWaiting: 1,
-          eventsProjected: 100,
-          batches: 4,
-          parked: 1,
-          duplicatesSkipped: 3,
-          retries: 2,
-          afterFlushFailures: 5,
-          restarts: 0,
-        },
-      ];
-    });
-    let text = await scrape(app);
-    expect(projectionReads).toBe(1);
-    expect(sample(text, 'eventfold_read_cache_total{result="hit"}')).toBe(7);
-    expect(sample(text, 'eventfold_read_cache_total{result="miss"}')).toBe(3);
-    expect(sample(text, 'eventfold_read_cache_total{result="error"}')).toBe(1);
-    expect(sample(text, 'eventfold_read_consistency_waits_total{result="reached"}')).toBe(3);
-    expect(sample(text, 'eventfold_read_consistency_waits_total{result="timeout"}')).toBe(1);
-    expect(sample(text, 'eventfold_read_invalid_documents_total')).toBe(2);
-    expect(sample(text, 'eventfold_projection_lag_events{projection="accounts"}')).toBe(2);
-    expect(sample(text, 'eventfold_projection_events_per_second{projection="accounts"}')).toBe(12.5);
-    expect(sample(text, 'eventfold_projection_leading{projection="accounts"}')).toBe(1);
-    expect(sample(text, 'eventfold_projection_parked_events{projection="accounts"}')).toBe(1);
-    expect(sample(text, 'eventfold_projection_events_total{projection="accounts"}')).toBe(100);
-    expect(sample(text, 'eventfold_projection_cache_refresh_failures_total{projection="accounts"}')).toBe(5);
-
-    // Counters follow the component's counters; they are not added up scrape after scrape.
-    read.cacheHits = 9;
-    text = await scrape(app);
-    expect(sample(text, 'eventfold_read_cache_total{result="hit"}')).toBe(9);
-    expect(sample(text, 'eventfold_projection_events_total{projection="accounts"}')).toBe(100);
-    expect(projectionReads).toBe(2);
     await app.close();
   });
 

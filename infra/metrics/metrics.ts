@@ -1,10 +1,15 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import type { CommandOutcome } from '../../commands/pipeline/instrument-commands.js';
 import type { EventData, EventStore } from '../event-store/event-store.js';
 import type { HttpApp } from '../http/create-http-app.js';
 
 /** Seconds; from a cached read (about a millisecond) to a read that waited for a position. */
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * How one command ended, as the command pipeline's instrumentation reports it
+ * (commands/pipeline/instrument-commands.ts): infra describes what it counts and imports no layer.
+ */
+export type CountedCommand = { command: string; outcome: string; reason: string };
 
 export type Metrics = {
   /** This process's registry: every series below, plus Node's default process metrics. */
@@ -12,7 +17,7 @@ export type Metrics = {
   /** Times every request by route pattern and status, and serves GET /metrics. */
   registerRoutes(app: HttpApp): void;
   /** Counts a command's outcome: hand it to the command pipeline's instrumentation. */
-  countCommand(outcome: CommandOutcome): void;
+  countCommand(outcome: CountedCommand): void;
   /** The event store, counting every event it appends by type. */
   countAppends(eventStore: EventStore): EventStore;
 };

@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import type { Projection } from '../../projections/engine/projection.js';
-import { positionToJson } from '../event-store/event-store.js';
+import { positionToJson, type RecordedEvent } from '../event-store/event-store.js';
 import { spanContextOf } from './trace-context.js';
+import type { TracedHandler } from './tracing.js';
 
 /**
  * A span per event the projection handles. The span is a new trace's root, LINKED to the command's
@@ -9,9 +9,12 @@ import { spanContextOf } from './trace-context.js';
  * events, so it does not belong inside the request's trace; the link lets a trace viewer jump from
  * one to the other.
  */
-export const tracedProjection = (projection: Projection, tracer: Tracer): Projection => ({
+export const tracedProjection = <Handler extends TracedHandler>(
+  projection: Handler,
+  tracer: Tracer,
+): Handler => ({
   ...projection,
-  handle(event) {
+  handle(event: RecordedEvent) {
     const cause = spanContextOf(event.metadata.traceparent);
     const span = tracer.startSpan(`project ${projection.name}`, {
       kind: SpanKind.CONSUMER,

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ProjectionStats } from '../../projections/engine/projector.js';
-import type { ReadStats } from '../../read-api/read-stats.js';
+import type { ProjectionStats } from '../projections/engine/projector.js';
+import type { ReadStats } from '../read-api/read-stats.js';
 
 /**
  * Series read from counters the components already keep, at scrape time: nothing is threaded
