@@ -1,0 +1,170 @@
+import { type AccountCommand, type AccountState, accountDecider } from '../accounts/account.js';
+import { isDomainError } from '../shared/domain-error.js';
+import type { Workflow } from '../shared/workflow.js';
+import {
+  isSettled,
+  type TransferCommand,
+  type TransferEvent,
+  TransferFailureReason,
+  type TransferState,
+  transferDecider,
+} from './transfer.js';
+
+/**
+ * The transfer saga's decisions, as a pure function from what has happened to the next command
+ * (commands/transfers/transfer-process.ts reads the streams, passes the time in, and carries the
+ * decision out; commands/process-manager/ is the engine underneath).
+ *
+ * What has happened: the transfer's own events; the two accounts as they stand; which legs are
+ * found in them by their step keys (`transfer:<id>:withdraw|deposit|refund`); and what a leg the
+ * process ran just now did (landed, or an account rule refused it).
+ *
+ * The next command is either an account leg to run (with its step key, so that however often it
+ * is run it moves money at most once) or a transfer command to record. The deadline is judged
+ * only here, between steps, never while a leg is in flight. After the deadline a leg found in an
+ * account is still recorded: a withdrawal found is recorded and then refunded, a deposit found
+ * completes the transfer (the money arrived; refunding as well would create money), and only a
+ * leg never found is given up. A refund found unrecorded is recorded, never followed by a deposit.
+ */
+export type Leg = 'withdraw' | 'deposit' | 'refund';
+
+export type TransferObservation =
+  | TransferEvent
+  /** The source and target accounts, read when the transfer's stream was. */
+  | { type: 'AccountsRead'; source: AccountState; target: AccountState }
+  /** The leg's event is in its account's stream, found there by its step key when it was read. */
+  | { type: 'LegFound'; leg: Leg }
+  /** The process ran the leg just now: it landed, or the account rule `refused` (its code) said no. */
+  | { type: 'LegRan'; leg: Leg; refused?: string };
+
+/** An account command, with the transfer's id as its reference. */
+export type LegCommand = Extract<AccountCommand, { type: 'WithdrawMoney' | 'DepositMoney' }> & {
+  reference: string;
+};
+
+export type TransferNext =
+  | { type: 'RunLeg'; leg: Leg; command: LegCommand }
+  /** `causedBy`: the leg whose event caused it; otherwise the transfer's last event did. */
+  | { type: 'Record'; command: TransferCommand; causedBy?: Leg };
+
+export type TransferProcessState = {
+  transfer: TransferState;
+  source: AccountState;
+  target: AccountState;
+  /** Legs whose event exists: found when the accounts were read, or run (and landed) since. */
+  found: Partial<Record<Leg, 'read' | 'ran'>>;
+  /** Legs an account rule refused since the accounts were read, with the rule's code. */
+  refused: Partial<Record<Leg, string>>;
+};
+
+const initialState: TransferProcessState = {
+  transfer: transferDecider.initialState,
+  source: { status: 'none' },
+  target: { status: 'none' },
+  found: {},
+  refused: {},
+};
+
+const evolve = (state: TransferProcessState, observation: TransferObservation): TransferProcessState => {
+  switch (observation.type) {
+    case 'AccountsRead':
+      return { ...state, source: observation.source, target: observation.target };
+    case 'LegFound':
+      return { ...state, found: { ...state.found, [observation.leg]: 'read' } };
+    case 'LegRan':
+      return observation.refused === undefined
+        ? { ...state, found: { ...state.found, [observation.leg]: 'ran' } }
+        : { ...state, refused: { ...state.refused, [observation.leg]: observation.refused } };
+    default:
+      return { ...state, transfer: transferDecider.evolve(state.transfer, observation) };
+  }
+};
+
+/** The failure reason for an account rule's code; `rejected` for a rule this list does not know. */
+export const reasonFor = (code: string): TransferFailureReason => {
+  const parsed = TransferFailureReason.safeParse(code);
+  return parsed.success ? parsed.data : 'rejected';
+};
+
+/** The account rule that would refuse this deposit, given the account as it stands, if any. */
+const depositRefusal = (account: AccountState, accountId: string, amount: number, currency?: string) => {
+  try {
+    accountDecider.decide({ type: 'DepositMoney', accountId, amount, currency }, account);
+    return undefined;
+  } catch (error) {
+    if (isDomainError(error)) return error.code;
+    throw error;
+  }
+};
+
+const decide = (state: TransferProcessState, now: number): TransferNext | undefined => {
+  const transfer = state.transfer;
+  if (transfer.status === 'none' || isSettled(transfer)) return undefined;
+  const { transferId, fromAccountId, toAccountId, amount } = transfer;
+  const expired = now >= Date.parse(transfer.deadline);
+  const record = (command: TransferCommand, causedBy?: Leg): TransferNext => ({
+    type: 'Record',
+    command,
+    ...(causedBy && { causedBy }),
+  });
+  // The key order of each command is part of its idempotency hash: keep it as it is.
+  const leg = (name: Leg, command: Omit<LegCommand, 'reference'>): TransferNext => ({
+    type: 'RunLeg',
+    leg: name,
+    command: { ...command, reference: transferId },
+  });
+  const fail = (reason: TransferFailureReason): TransferNext =>
+    record({ type: 'FailTransfer', transferId, reason });
+
+  if (transfer.status === 'requested') {
+    const currency = state.source.status === 'none' ? undefined : state.source.currency;
+    if (state.found.withdraw && currency)
+      return record({ type: 'RecordDebit', transferId, currency }, 'withdraw');
+    if (state.refused.withdraw !== undefined) return fail(reasonFor(state.refused.withdraw));
+    if (expired) return fail('deadline_exceeded');
+    // A target that cannot take the money fails the transfer before the source is touched, so
+    // the common refusals leave no withdrawal and refund in the source's history.
+    const refusal = currency && depositRefusal(state.target, toAccountId, amount, currency);
+    if (refusal) return fail(reasonFor(refusal));
+    return leg('withdraw', { type: 'WithdrawMoney', accountId: fromAccountId, amount });
+  }
+
+  // Debited. A refund is run for one of two reasons: the target refused the deposit, or the
+  // deadline passed with no deposit found.
+  const whyRefunded =
+    state.refused.deposit !== undefined ? reasonFor(state.refused.deposit) : 'deadline_exceeded';
+  const compensate = (reason: TransferFailureReason) =>
+    record({ type: 'CompensateTransfer', transferId, reason }, 'refund');
+  if (state.found.refund === 'ran') return compensate(whyRefunded);
+  if (state.found.refund === 'read') {
+    // The refund landed and the process stopped before recording it: finish the compensation,
+    // and never try the deposit again, or the money would arrive twice (back at the source and at
+    // the target). Why is lost with the record: the target's refusal if it still refuses, else
+    // the deadline.
+    const refusal = depositRefusal(state.target, toAccountId, amount, transfer.currency);
+    return compensate(refusal ? reasonFor(refusal) : expired ? 'deadline_exceeded' : 'rejected');
+  }
+  if (state.refused.refund !== undefined)
+    // The source was closed (or filled) meanwhile: the amount is stranded, and a person must decide.
+    return record({
+      type: 'FailTransfer',
+      transferId,
+      reason: whyRefunded,
+      refundRefused: state.refused.refund,
+    });
+  if (state.found.deposit) return record({ type: 'CompleteTransfer', transferId }, 'deposit');
+  if (state.refused.deposit !== undefined || expired)
+    return leg('refund', { type: 'DepositMoney', accountId: fromAccountId, amount });
+  return leg('deposit', {
+    type: 'DepositMoney',
+    accountId: toAccountId,
+    amount,
+    currency: transfer.currency,
+  });
+};
+
+export const transferWorkflow: Workflow<TransferObservation, TransferProcessState, TransferNext> = {
+  initialState,
+  evolve,
+  decide,
+};
