@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '../infra/config.js';
 import { shutdownOnSignals } from '../infra/lifecycle/shutdown-on-signals.js';
-import { createLogger } from '../infra/logger.js';
+import { chooseLogFormat, createLogger } from '../infra/logger.js';
 import type { Tracing } from '../infra/tracing/tracing.js';
 
 /**
@@ -9,7 +9,14 @@ import type { Tracing } from '../infra/tracing/tracing.js';
  * SHUTDOWN_TIMEOUT_MS, ends it at once.
  */
 const config = loadConfigOrExit(1);
-const logger = createLogger({ level: config.LOG_LEVEL });
+const logger = createLogger({
+  level: config.LOG_LEVEL,
+  format: chooseLogFormat({
+    explicit: config.LOG_FORMAT,
+    stdoutIsTTY: process.stdout.isTTY,
+    nodeEnv: process.env.NODE_ENV,
+  }),
+});
 
 // Tracing first, and only when asked for: the SDK is not even loaded otherwise, and its HTTP and
 // Fastify instrumentation must be in place before the system creates its server.

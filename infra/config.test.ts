@@ -52,6 +52,16 @@ describe('config: EVENTSTORE_URL', () => {
   });
 });
 
+describe('config: LOG_FORMAT', () => {
+  it('takes json or pretty, treats empty as unset (the format is then chosen from the terminal), and refuses others', () => {
+    expect(loadConfig({}).LOG_FORMAT).toBeUndefined();
+    expect(loadConfig({ LOG_FORMAT: '' }).LOG_FORMAT).toBeUndefined();
+    expect(loadConfig({ LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: ' pretty ' }).LOG_FORMAT).toBe('pretty');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
+  });
+});
+
 describe('config: MONGO_WRITE_TIMEOUT_MS', () => {
   it('bounds MongoDB writes at 5 s unless set', () => {
     expect(loadConfig({}).MONGO_WRITE_TIMEOUT_MS).toBe(5000);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { APPEND_FAILURES_REFUSED, disablesAppendFailures } from './event-store/eventstoredb-settings.js';
+import { LOG_FORMATS } from './logger.js';
 
 /**
  * All configuration, read once from the environment through one schema. A bad value stops
@@ -64,6 +65,16 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `json` or `pretty` (pino-pretty). Unset: pretty when stdout is a terminal and NODE_ENV is not
+   * production, JSON otherwise (see chooseLogFormat).
+   */
+  LOG_FORMAT: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.enum(LOG_FORMATS).optional())
+    .optional(),
   /** Where the embedded SQLite event store keeps its file. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Set: EventStoreDB (e.g. esdb://localhost:2113?tls=false). Unset: embedded SQLite under DATA_DIR. */
