@@ -22,7 +22,7 @@ import { wirings } from './wiring.js';
  * holds the source folders and the root config; node_modules is a symlink to this one's.
  */
 const repo = resolve(import.meta.dirname, '..', '..');
-const SOURCE_FOLDERS = ['domain', 'commands', 'projections', 'read-api', 'infra', 'scripts'];
+const SOURCE_FOLDERS = ['domain', 'commands', 'projections', 'read-api', 'infra', 'app', 'scripts'];
 // .gitignore too: biome.json reads it (vcs.useIgnoreFile).
 const ROOT_FILES = ['package.json', 'tsconfig.json', 'biome.json', 'vitest.config.ts', '.gitignore'];
 const names = aggregateNames('gift-card');
@@ -32,7 +32,7 @@ const wired = wirings.map((wiring) => wiring.file);
 // the API docs (every route documented, schema ids unique).
 const testsToRun = [
   ...generated.filter((path) => path.endsWith('.test.ts')),
-  'infra/architecture.test.ts',
+  'app/architecture.test.ts',
   'read-api/http/api-docs.test.ts',
 ];
 
