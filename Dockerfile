@@ -2,6 +2,9 @@
 # eventfold: one image for every role; ROLES picks what a container runs (see docker-compose.yml).
 #   docker build -t eventfold .
 #   docker run -p 3000:3000 eventfold            # every role, embedded stores under /app/data
+# The ops scripts ship compiled next to the app (dist/scripts/), run with the image's own settings:
+#   docker compose exec projector npm run parked:dist -- list          # node dist/scripts/parked.js list
+#   docker compose exec projector npm run projections:rebuild:dist -- accounts
 ARG NODE_VERSION=22
 
 # ── build: dev dependencies, the TypeScript compiler, and the tools to compile better-sqlite3 ──

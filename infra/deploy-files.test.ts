@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isBuiltin } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -261,4 +262,78 @@ describe('Dockerfile', () => {
     expect(scriptOf(probe)).toContain('/health/live');
     expect(parsesAsJavaScript(scriptOf(probe) ?? '')).toBe(true);
   });
+
+  it('ships the ops scripts compiled in dist/, with npm scripts that run them there, on production dependencies only', () => {
+    const { scripts: npmScripts, dependencies } = JSON.parse(read('package.json')) as {
+      scripts: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
+    const file = ts.readConfigFile(join(root, 'tsconfig.build.json'), ts.sys.readFile);
+    const parsed = ts.parseJsonConfigFileContent(file.config, ts.sys, root, undefined, 'tsconfig.build.json');
+    expect(argsOf(stage('runtime'), 'COPY').join('\n')).toContain('--from=build /app/dist ./dist');
+    const docker = runs(workflow.jobs.docker as Job);
+    const opsScripts = {
+      parked: 'scripts/parked.ts',
+      'projections:rebuild': 'scripts/projections-rebuild.ts',
+    };
+    for (const [name, source] of Object.entries(opsScripts)) {
+      // `npm run parked` runs the sources with tsx; the image has no sources, only dist/.
+      expect(npmScripts[name]).toBe(`tsx ${source}`);
+      const [node, compiled, ...rest] = (npmScripts[`${name}:dist`] ?? '').split(' ');
+      expect([node, rest]).toEqual(['node', []]);
+      expect(parsed.fileNames).toContain(join(root, source));
+      expect(ts.getOutputFileNames(parsed, join(root, source), false)).toContain(
+        join(root, compiled as string),
+      );
+      expect(compiled).toMatch(/^dist\//);
+      // CI's docker job runs it in the built image.
+      expect(docker).toContain(`npm run ${name}:dist`);
+    }
+
+    // What the app and the scripts load at run time, followed from file to file: every package is a
+    // production dependency (the image prunes the others) or built into Node.
+    const seen = new Set<string>();
+    const pending = ['app/main.ts', ...Object.values(opsScripts)].map((path) => join(root, path));
+    const missing: string[] = [];
+    for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+      if (seen.has(path)) continue;
+      seen.add(path);
+      for (const specifier of runtimeImportsOf(path)) {
+        if (specifier.startsWith('.')) pending.push(join(dirname(path), specifier.replace(/\.js$/, '.ts')));
+        else if (!isBuiltin(specifier) && !(packageOf(specifier) in dependencies))
+          missing.push(`${relative(root, path)} imports ${specifier}`);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(50);
+    expect(missing).toEqual([]);
+  });
 });
+
+/** The modules a TypeScript file loads when it runs: static and dynamic imports, re-exports; not type-only ones. */
+const runtimeImportsOf = (path: string): string[] => {
+  const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest);
+  const found: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (
+      (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) ||
+      (ts.isExportDeclaration(node) && !node.isTypeOnly)
+    ) {
+      if (node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier))
+        found.push(node.moduleSpecifier.text);
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    )
+      found.push(node.arguments[0].text);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+};
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
