@@ -7,11 +7,10 @@ import { checkpointStore } from '../projections/engine/checkpoint-store.js';
 import { createCheckpointWatch, type WaitForCheckpoint } from '../projections/engine/checkpoint-watch.js';
 import type { Skippable } from '../projections/engine/skippable.js';
 import { accountQueryRoutes } from './accounts/account-query-routes.js';
-import { accountReadModel, accountViews } from './accounts/account-read-model.js';
-import { createAccountReader } from './accounts/account-reader.js';
 import { createCacheAside } from './cache/cache-aside.js';
 import { createConsistencyGate, readHeaders } from './consistency/min-position.js';
 import { registerApiDocs } from './http/api-docs.js';
+import type { QueryContext } from './query-module.js';
 import { createReadStats, type ReadStats } from './read-stats.js';
 import { transferQueryRoutes } from './transfers/transfer-query-routes.js';
 import { createDocumentViews } from './views/document-views.js';
@@ -54,8 +53,9 @@ export type ReadApi = {
 };
 
 /**
- * The read API: every query route, cache-aside over the read models, read-your-writes through
- * x-min-position, ETags with 304s, and the API docs (/openapi.json, /docs) for every route.
+ * The read API: the modules' query routes, each given one QueryContext (cache-aside over the read
+ * models, read-your-writes through x-min-position, checked views, the headers schema), ETags with
+ * 304s, and the API docs (/openapi.json, /docs) for every route.
  */
 export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
   const stats = createReadStats();
@@ -75,32 +75,22 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
     ttlSeconds: deps.config.cacheTtlSeconds,
     timeoutMs: deps.config.cacheTimeoutMs,
   });
-  const headers = readHeaders(deps.config.consistencyTimeoutMs);
-  const documentViews = createDocumentViews({ logger: deps.logger, stats });
+  const context: QueryContext = {
+    readStores: { usual: deps.readStore, consistent: consistentReadStore },
+    cacheAside,
+    documentViews: createDocumentViews({ logger: deps.logger, stats }),
+    consistent,
+    headers: readHeaders(deps.config.consistencyTimeoutMs),
+    consistencyTimeoutMs: deps.config.consistencyTimeoutMs,
+    stats,
+    logger: deps.logger,
+  };
 
   // A scope of its own, so ETags and 304s apply to the query routes only, not to commands.
-  app.register(async (queries: HttpApp) => {
-    await queries.register(fastifyEtag);
-    const models = {
-      usual: accountReadModel(deps.readStore),
-      consistent: accountReadModel(consistentReadStore),
-    };
-    const views = accountViews(documentViews);
-    accountQueryRoutes(queries, {
-      models,
-      views,
-      readAccount: createAccountReader({ models, views, cacheAside }),
-      consistent,
-      headers,
-      consistencyTimeoutMs: deps.config.consistencyTimeoutMs,
-    });
-    transferQueryRoutes(queries, {
-      readStores: { usual: deps.readStore, consistent: consistentReadStore },
-      documentViews,
-      consistent,
-      headers,
-      consistencyTimeoutMs: deps.config.consistencyTimeoutMs,
-    });
+  app.register(async (scope: HttpApp) => {
+    await scope.register(fastifyEtag);
+    accountQueryRoutes(scope, context);
+    transferQueryRoutes(scope, context);
   });
   registerApiDocs(app);
 

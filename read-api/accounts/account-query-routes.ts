@@ -3,12 +3,12 @@ import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
 import { ACCOUNT_TRANSACTIONS_PROJECTION } from '../../projections/accounts/account-transactions-projection.js';
 import { ACCOUNTS_PROJECTION } from '../../projections/accounts/accounts-projection.js';
-import type { ConsistencyGate } from '../consistency/min-position.js';
 import { toPage } from '../http/page.js';
 import { decodeCursor } from '../http/page-cursor.js';
 import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
-import type { AccountReadModels, AccountViews } from './account-read-model.js';
-import type { AccountReader } from './account-reader.js';
+import type { QueryContext } from '../query-module.js';
+import { accountReadModel, accountViews } from './account-read-model.js';
+import { createAccountReader } from './account-reader.js';
 import {
   AccountPage,
   AccountParams,
@@ -18,16 +18,6 @@ import {
   NoQuery,
   TransactionPage,
 } from './account-views.js';
-
-export type AccountQueryDeps = {
-  models: AccountReadModels;
-  views: AccountViews;
-  readAccount: AccountReader;
-  consistent: ConsistencyGate;
-  /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
-  headers: z.ZodType;
-  consistencyTimeoutMs: number;
-};
 
 const invalid = problemResponse('A path, query or header value is malformed or unknown; nothing was read');
 const unavailable = (timeoutMs: number) =>
@@ -43,10 +33,17 @@ const accountNotFound = (accountId: string) =>
 const AccountCursorKey = AccountParams.shape.id;
 const TransactionCursorKey = z.number().int().nonnegative();
 
+/** GET /accounts/:id (cache first), GET /accounts and GET /accounts/:id/transactions (pages). */
 export const accountQueryRoutes = (
   app: HttpApp,
-  { models, views, readAccount, consistent, headers, consistencyTimeoutMs }: AccountQueryDeps,
+  { readStores, cacheAside, documentViews, consistent, headers, consistencyTimeoutMs }: QueryContext,
 ) => {
+  const models = {
+    usual: accountReadModel(readStores.usual),
+    consistent: accountReadModel(readStores.consistent),
+  };
+  const views = accountViews(documentViews);
+  const readAccount = createAccountReader({ models, views, cacheAside });
   const notFound = problemResponse('No such account');
   const modelFor = (fresh: boolean) => (fresh ? models.consistent : models.usual);
   const common = { 304: notModifiedResponse, 400: invalid, 503: unavailable(consistencyTimeoutMs) };

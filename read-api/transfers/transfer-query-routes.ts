@@ -1,27 +1,14 @@
 import { z } from 'zod';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
-import type { ReadStore } from '../../infra/read-store/read-store.js';
 import {
   TRANSFERS,
   TRANSFERS_PROJECTION,
   type TransferDocument,
 } from '../../projections/transfers/transfers-projection.js';
-import type { ConsistencyGate } from '../consistency/min-position.js';
 import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
-import type { DocumentViews } from '../views/document-views.js';
+import type { QueryContext } from '../query-module.js';
 import { TransferParams, TransferView } from './transfer-views.js';
-
-export type TransferQueryDeps = {
-  /** Plain reads, and reads that waited for x-min-position (which must see the checkpoint's data). */
-  readStores: { usual: ReadStore; consistent: ReadStore };
-  /** Checks each document against the view it answers with: an invalid one is answered 404. */
-  documentViews: DocumentViews;
-  consistent: ConsistencyGate;
-  /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
-  headers: z.ZodType;
-  consistencyTimeoutMs: number;
-};
 
 export const toTransferView = (doc: TransferDocument): TransferView => ({
   transferId: doc.transferId,
@@ -40,7 +27,7 @@ export const toTransferView = (doc: TransferDocument): TransferView => ({
  */
 export const transferQueryRoutes = (
   app: HttpApp,
-  { readStores, documentViews, consistent, headers, consistencyTimeoutMs }: TransferQueryDeps,
+  { readStores, documentViews, consistent, headers, consistencyTimeoutMs }: QueryContext,
 ) => {
   const transferView = documentViews(TRANSFERS, TransferView, toTransferView);
   app.get(

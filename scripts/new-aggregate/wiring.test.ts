@@ -49,8 +49,7 @@ describe('wiring the repository’s own files', () => {
   it('read-api/read-api.ts: adds the query routes at the end of the query scope', () => {
     const after = readApiWiring.wire(readFileSync(join(root, readApiWiring.file), 'utf8'), names);
     expect(squash(after)).toContain(
-      'giftCardQueryRoutes(queries, { readStores: { usual: deps.readStore, consistent: consistentReadStore }, ' +
-        'cacheAside, documentViews, consistent, headers, consistencyTimeoutMs: deps.config.consistencyTimeoutMs, }); });',
+      'transferQueryRoutes(scope, context); giftCardQueryRoutes(scope, context); });',
     );
   });
 
@@ -102,20 +101,14 @@ describe('wiring files of another shape', () => {
     [
       'no query scope',
       readApiWiring,
-      'export const registerReadApi = (app: A, deps: D) => {\n  const consistentReadStore = 1, cacheAside = 2, documentViews = 5, consistent = 3, headers = 4;\n  routes(app);\n};',
+      'export const registerReadApi = (app: A, deps: D) => {\n  const context = 1;\n  routes(app);\n};',
       /expected one `….register\(async \(scope\) => \{ … \}\)`.*found 0/,
     ],
     [
-      'a renamed cache-aside',
+      'no query context',
       readApiWiring,
-      'export const registerReadApi = (app: A, deps: D) => {\n  const consistentReadStore = 1, documentViews = 5, consistent = 3, headers = 4;\n};',
-      /uses `cacheAside`, which `registerReadApi` no longer declares/,
-    ],
-    [
-      'no documentViews',
-      readApiWiring,
-      'export const registerReadApi = (app: A, deps: D) => {\n  const consistentReadStore = 1, cacheAside = 2, consistent = 3, headers = 4;\n};',
-      /uses `documentViews`, which `registerReadApi` no longer declares/,
+      'export const registerReadApi = (app: A, deps: D) => {\n  const stats = 1;\n};',
+      /uses `context`, which `registerReadApi` no longer declares/,
     ],
   ])('says what it expected when there is %s', (_what, wiring, source, message) => {
     expect(() => wiring.wire(source, names)).toThrow(WiringError);
@@ -125,7 +118,7 @@ describe('wiring files of another shape', () => {
   it('picks the scope that registers query routes when there are several', () => {
     const source = [
       'export const registerReadApi = (app: A, deps: D) => {',
-      '  const consistentReadStore = 1, cacheAside = 2, documentViews = 5, consistent = 3, headers = 4;',
+      '  const context = 1;',
       '  app.register(async (admin: A) => {',
       '    adminRoutes(admin);',
       '  });',
@@ -135,6 +128,8 @@ describe('wiring files of another shape', () => {
       '};',
     ].join('\n');
     const wired = readApiWiring.wire(source, names);
-    expect(wired).toContain('    accountQueryRoutes(queries, {});\n    giftCardQueryRoutes(queries, {');
+    expect(wired).toContain(
+      '    accountQueryRoutes(queries, {});\n    giftCardQueryRoutes(queries, context);',
+    );
   });
 });

@@ -212,24 +212,17 @@ export const appProjectionsWiring: Wiring = {
 /**
  * read-api/read-api.ts: in `registerReadApi`, at the end of the plugin scope that registers the
  * query routes (the `….register(async (scope) => { … })` whose block calls a `…QueryRoutes`), so
- * the routes share its ETag support.
+ * the routes share its ETag support, with the query context every route reads with.
  */
 export const readApiWiring: Wiring = {
   file: 'read-api/read-api.ts',
   summary:
-    'registers the query route in the query scope, with the cache, the checked views and x-min-position gate (registerReadApi)',
+    'registers the query route in the query scope, with the query context: cache, checked views, x-min-position gate (registerReadApi)',
   wire(source, n) {
     const sourceFile = parse(this.file, source);
     const fn = findFunction(this.file, sourceFile, 'registerReadApi');
     const body = blockBody(this.file, fn, 'registerReadApi');
-    const deps = parameterName(this.file, fn, 1, 'registerReadApi');
-    requireDeclared(this.file, body, '`registerReadApi`', [
-      'consistentReadStore',
-      'cacheAside',
-      'documentViews',
-      'consistent',
-      'headers',
-    ]);
+    requireDeclared(this.file, body, '`registerReadApi`', ['context']);
 
     const scopes = body.statements.flatMap((statement) => {
       const callback = registerCallback(statement);
@@ -248,21 +241,9 @@ export const readApiWiring: Wiring = {
     const routes = `${n.camel}QueryRoutes`;
     return apply(source, [
       importInsertion(this.file, sourceFile, routes, `./${n.kebabPlural}/${n.kebab}-query-routes.js`),
-      statementsInsertion(
-        sourceFile,
-        scope.body as ts.Block,
-        [
-          `${routes}(${scopeName}, {`,
-          `  readStores: { usual: ${deps}.readStore, consistent: consistentReadStore },`,
-          '  cacheAside,',
-          '  documentViews,',
-          '  consistent,',
-          '  headers,',
-          `  consistencyTimeoutMs: ${deps}.config.consistencyTimeoutMs,`,
-          '});',
-        ],
-        { beforeReturn: false },
-      ),
+      statementsInsertion(sourceFile, scope.body as ts.Block, [`${routes}(${scopeName}, context);`], {
+        beforeReturn: false,
+      }),
     ]);
   },
 };

@@ -22,15 +22,13 @@ export const ${n.pascal}Params = z.strictObject({ id: ${n.pascal}Id });
 `;
 
 /** read-api/<plural>/<name>-reader.ts: one document, cache first. */
-export const reader = (
-  n: AggregateNames,
-) => `import type { ReadStore } from '../../infra/read-store/read-store.js';
-import {
+export const reader = (n: AggregateNames) => `import {
   ${n.constantPlural},
   type ${n.pascal}Document,
   ${n.camel}CacheKey,
 } from '../../projections/${n.kebabPlural}/${n.kebabPlural}-projection.js';
 import type { CacheAside } from '../cache/cache-aside.js';
+import type { ReadStores } from '../query-module.js';
 import type { DocumentView } from '../views/document-views.js';
 import { ${n.pascal}View } from './${n.kebab}-views.js';
 
@@ -42,9 +40,6 @@ export const to${n.pascal}View = (doc: ${n.pascal}Document): ${n.pascal}View => 
   createdAt: doc.createdAt,
   updatedAt: doc.updatedAt,
 });
-
-/** Plain reads, and reads that waited for x-min-position (which must see the checkpoint's data). */
-export type ReadStores = { usual: ReadStore; consistent: ReadStore };
 
 /**
  * One ${n.words}, cache first. \`fresh\` skips the cache and reads the consistent store: a read that
@@ -84,27 +79,15 @@ import {
   ${n.constantPlural},
   ${n.constantPlural}_PROJECTION,
 } from '../../projections/${n.kebabPlural}/${n.kebabPlural}-projection.js';
-import type { CacheAside } from '../cache/cache-aside.js';
-import type { ConsistencyGate } from '../consistency/min-position.js';
 import { notModifiedResponse, problemResponse } from '../http/problem-responses.js';
-import type { DocumentViews } from '../views/document-views.js';
-import { create${n.pascal}Reader, type ReadStores, to${n.pascal}View } from './${n.kebab}-reader.js';
+import type { QueryContext } from '../query-module.js';
+import { create${n.pascal}Reader, to${n.pascal}View } from './${n.kebab}-reader.js';
 import { ${n.pascal}Params, ${n.pascal}View } from './${n.kebab}-views.js';
 
-export type ${n.pascal}QueryDeps = {
-  readStores: ReadStores;
-  cacheAside: CacheAside;
-  /** Checks each document against the view it answers with: an invalid one is answered 404. */
-  documentViews: DocumentViews;
-  consistent: ConsistencyGate;
-  /** The headers schema every read route documents and validates (x-min-position, If-None-Match). */
-  headers: z.ZodType;
-  consistencyTimeoutMs: number;
-};
-
+/** GET /${n.kebabPlural}/:id, with what every query route reads with (the query context). */
 export const ${n.camel}QueryRoutes = (
   app: HttpApp,
-  { readStores, cacheAside, documentViews, consistent, headers, consistencyTimeoutMs }: ${n.pascal}QueryDeps,
+  { readStores, cacheAside, documentViews, consistent, headers, consistencyTimeoutMs }: QueryContext,
 ) => {
   const ${n.camel}View = documentViews(${n.constantPlural}, ${n.pascal}View, to${n.pascal}View);
   const read${n.pascal} = create${n.pascal}Reader({ readStores, cacheAside, view: ${n.camel}View });
