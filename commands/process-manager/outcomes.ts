@@ -23,7 +23,7 @@ export const createOutcomeWaiter = (deps: {
   logger: Logger;
   /** The events that end a process: the first one in its stream is its outcome. */
   outcomeTypes: readonly string[];
-  /** The processes' streams (e.g. `transfer-`). */
+  /** The processes' streams (e.g. `job-`). */
   streamPrefixes: readonly string[];
   /** Pause before resubscribing after the subscription failed. */
   retryMs?: number;

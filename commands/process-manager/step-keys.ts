@@ -7,7 +7,7 @@ import { sha256 } from '../pipeline/idempotency.js';
 /**
  * Exactly-once effects. Each step a process manager takes outside its own stream (a command to
  * another aggregate) carries an idempotency key made of the process, the key it works under and
- * the step: `<process>:<id>:<step>`, e.g. `transfer:t1:withdraw`. However often the step is
+ * the step: `<process>:<id>:<step>`, e.g. `job:j1:add`. However often the step is
  * repeated (a redelivered event, a retry after an error, a restart in the middle) the command
  * pipeline applies it at most once, and the step's event can be found again by that key.
  */

@@ -1,13 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountAggregate } from '../../domain/accounts/account.js';
 import { transferAggregate } from '../../domain/transfers/transfer.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { type Faults, severable, withFaults } from '../../infra/event-store/testing/fault-injector.js';
-import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import { createCommandHandler } from '../pipeline/handle-command.js';
-import { checkpointStream } from '../process-manager/checkpoint-stream.js';
 import { bank, silent } from './testing/bank.js';
 import {
   legKey,
@@ -16,7 +13,6 @@ import {
   type TransferProcessConfig,
   type TransferProcessLease,
 } from './transfer-process.js';
-import { readStoreLease } from './transfer-process-lease.js';
 
 let store: EventStore;
 let b: ReturnType<typeof bank>;
@@ -330,105 +326,6 @@ describe('transfer process', () => {
         { accountId: 'b', type: 'MoneyDeposited', amount: 30, leg: 'deposit' },
       ]);
     });
-
-    it('resumes from its saved checkpoint after a restart', async () => {
-      const first = start();
-      await b.request('t1', 'a', 'b', 30);
-      await b.settled('t1');
-      const [completed] = (await b.transferEvents('t1')).slice(-1);
-      // At or past it: the checkpoint also moves past the process's own CheckpointStored events,
-      // which it never stores (an exact toBe raced with that).
-      await expect.poll(() => first.checkpoint()).toBeGreaterThanOrEqual(completed?.position as bigint);
-      await first.stop();
-
-      const second = start();
-      await second.started;
-      expect(second.checkpoint()).toBe(completed?.position);
-      await b.request('t2', 'a', 'b', 20);
-      expect(await b.settled('t2')).toMatchObject({ status: 'completed' });
-      expect(await b.balance('b')).toBe(50);
-    });
-  });
-
-  describe('checkpoint writes', () => {
-    /** What the process stores, read back as a restarted process would. */
-    const stored = () => checkpointStream(store, 'transfer-process').load();
-    /** Events appended to `$all` while nothing happens but the process following the log. */
-    const appendedWhileIdle = async (ms = 500) => {
-      await sleep(50); // let the last step's checkpoint land
-      const before = (await store.readAll()).length;
-      await sleep(ms); // 50 checkpoint intervals in `fast`
-      return (await store.readAll()).slice(before).map((e) => `${e.type} ${e.streamId}`);
-    };
-
-    it('an idle process appends nothing, before and after a restart, and still stores the checkpoint of each transfer', async () => {
-      const first = start();
-      await first.started;
-      await b.request('t1', 'a', 'b', 30);
-      await b.settled('t1');
-      await b.open('c', 5); // after the transfer: positions the process only scans
-      const t1 = (await b.transferEvents('t1')).at(-1)?.position as bigint;
-      // Stored while the process runs, not only when it stops.
-      await expect.poll(stored).toBeGreaterThanOrEqual(t1);
-      expect(await appendedWhileIdle()).toEqual([]);
-
-      await first.stop();
-      const second = start();
-      await second.started;
-      expect(await appendedWhileIdle()).toEqual([]);
-
-      await b.request('t2', 'a', 'b', 20);
-      await b.settled('t2');
-      const t2 = (await b.transferEvents('t2')).at(-1)?.position as bigint;
-      await expect.poll(stored).toBeGreaterThanOrEqual(t2);
-      expect(await appendedWhileIdle()).toEqual([]);
-      await second.stop();
-      // Nothing new to store when it stops either, and the next start resumes past both transfers.
-      const third = start();
-      await third.started;
-      expect(third.checkpoint()).toBeGreaterThanOrEqual(t2);
-      expect(await appendedWhileIdle()).toEqual([]);
-      expect(await b.balance('b')).toBe(50);
-    });
-
-    it('stores progress past events it only scans at most every scanCheckpointIntervalMs, never for its own checkpoints', async () => {
-      const process = start(store, { config: { scanCheckpointIntervalMs: 100 } });
-      await process.started;
-      await b.open('c', 5);
-      await b.open('d', 7);
-      // No transfer at all: the scanned positions are stored once the interval has passed...
-      const head = (await store.headPosition()) as bigint;
-      await expect.poll(stored).toBeGreaterThanOrEqual(head);
-      // ...and the checkpoint event that stored them does not call for another one.
-      expect(await appendedWhileIdle(400)).toEqual([]);
-    });
-  });
-
-  it('stops at once, even while it is still loading its checkpoint', async () => {
-    await start().stop();
-  });
-
-  it('with a lease, drives transfers from one instance at a time, and another takes over when it stops', async () => {
-    const leases = createEmbeddedReadStore();
-    const lease = (owner: string) => readStoreLease(leases, { ttlMs: 300, logger: silent, owner });
-    const first = start(store, { lease: lease('first') });
-    await first.started;
-    const second = start(store, { lease: lease('second') });
-    let secondFollows = false;
-    void second.started.then(() => {
-      secondFollows = true;
-    });
-    await b.request('t1', 'a', 'b', 10);
-    expect(await b.settled('t1')).toMatchObject({ status: 'completed' });
-    expect(secondFollows).toBe(false);
-
-    await first.stop();
-    await second.started;
-    expect(secondFollows).toBe(true);
-    await b.request('t2', 'a', 'b', 15);
-    expect(await b.settled('t2')).toMatchObject({ status: 'completed' });
-    expect(await b.balance('b')).toBe(25);
-    expect(await b.legs('t1', ['a', 'b'])).toHaveLength(2);
   });
 
   it('names each leg with a key made of the transfer and the step', () => {
