@@ -1,7 +1,7 @@
 import { stateFrom } from '../../domain/shared/decider.js';
 import { transferAggregate } from '../../domain/transfers/transfer.js';
+import type { TransferView } from '../../domain/transfers/transfer-view.js';
 import type { RecordedEvent } from '../../infra/event-store/event-store.js';
-import type { TransferView } from '../../read-api/transfers/transfer-views.js';
 
 /**
  * A transfer as the API shows it, folded from its own stream: what a request that waited for the

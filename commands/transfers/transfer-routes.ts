@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AccountId } from '../../domain/accounts/account.js';
 import { Amount } from '../../domain/shared/money.js';
 import { RequestTransfer, TransferId, transferAggregate } from '../../domain/transfers/transfer.js';
+import { TransferView } from '../../domain/transfers/transfer-view.js';
 import {
   type EventStore,
   isEventStoreUnavailable,
@@ -9,7 +10,6 @@ import {
 } from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { problemResponses } from '../../infra/http/problem-details.js';
-import { TransferView } from '../../read-api/transfers/transfer-views.js';
 import { CommandHeaders, type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
 import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 import { preferredWait } from '../process-manager/prefer-wait.js';

@@ -1,28 +1,7 @@
 import { z } from 'zod';
-import { AccountId } from '../../domain/accounts/account.js';
-import { TransferFailureReason, TransferId } from '../../domain/transfers/transfer.js';
+import { TransferId } from '../../domain/transfers/transfer.js';
 
-// What the API answers about a transfer, from the read model (GET) or from the transfer's own
-// stream (POST with Prefer: wait): one shape, defined here.
-export const TransferStatus = z
-  .enum(['pending', 'completed', 'failed'])
-  .describe('pending until the money has moved (completed) or the transfer has given up (failed)');
-
-export const TransferView = z
-  .object({
-    transferId: TransferId,
-    fromAccountId: AccountId,
-    toAccountId: AccountId,
-    amount: z.number().int().positive().describe('In minor units (cents, pence…)'),
-    status: TransferStatus,
-    reason: TransferFailureReason.optional().describe(
-      'Why it failed. A failed transfer has refunded whatever it took from the source (if the source ' +
-        'refused the refund, having closed meanwhile, that is logged as an error for a person to settle).',
-    ),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Transfer' });
-export type TransferView = z.infer<typeof TransferView>;
+// What the API answers about a transfer: one shape, shared with the write side's Prefer: wait reply.
+export { TransferStatus, TransferView } from '../../domain/transfers/transfer-view.js';
 
 export const TransferParams = z.strictObject({ id: TransferId });
