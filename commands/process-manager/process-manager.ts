@@ -21,6 +21,17 @@ export type { AdvanceContext } from './per-key-queue.js';
  * and what one pass over a key does. The pass is I/O glue: it reads what has happened, asks a pure
  * decision (see run-workflow.ts) what to do next, and does it, with step keys (step-keys.ts) on
  * every effect so that a repeated pass repeats nothing.
+ *
+ * Writing one (testing/job-process.ts is the smallest; commands/transfers/transfer-process.ts the
+ * example):
+ * 1. In domain/: a Workflow (domain/shared/workflow.ts): observations (its own events, what it
+ *    finds elsewhere by step key, what its last action did) fold into a state; `decide(state, now)`
+ *    names the next command or nothing. Test it with workflowSpec: given/when(time)/then.
+ * 2. Here: a ProcessDefinition whose `advance` calls runWorkflow with `observe` (read its stream and
+ *    the streams it acts on; findStep for each step key) and `act` (runStep for an effect on another
+ *    aggregate, the command handler for its own stream); `onState` reports the key's deadline.
+ * 3. startProcessManager(definition, { eventStore, logger, lease: readStoreLease(...) }).
+ * 4. For request/reply: createOutcomeWaiter over its streams, and preferredWait for the header.
  */
 export type ProcessDefinition = {
   /** Names the checkpoint (`checkpoint-<name>-…`), the log lines and, by convention, the lease. */
