@@ -7,12 +7,16 @@ import type { Tracing } from '../infra/tracing/tracing.js';
  * `npm start` (or `node dist/app/main.js`): the roles ROLES names, in one process, configured
  * from the environment. SIGTERM or SIGINT stops it gracefully; a second signal, or
  * SHUTDOWN_TIMEOUT_MS, ends it at once.
+ *
+ * The base settings are read first: logging and tracing need them before anything else is loaded.
+ * The modules' settings are read with the rest (loadAppConfigOrExit) once tracing is in place,
+ * since importing the modules loads every layer.
  */
-const config = loadConfigOrExit(1);
+const base = loadConfigOrExit(1);
 const logger = createLogger({
-  level: config.LOG_LEVEL,
+  level: base.LOG_LEVEL,
   format: chooseLogFormat({
-    explicit: config.LOG_FORMAT,
+    explicit: base.LOG_FORMAT,
     stdoutIsTTY: process.stdout.isTTY,
     nodeEnv: process.env.NODE_ENV,
   }),
@@ -21,11 +25,13 @@ const logger = createLogger({
 // Tracing first, and only when asked for: the SDK is not even loaded otherwise, and its HTTP and
 // Fastify instrumentation must be in place before the system creates its server.
 let tracing: Tracing | undefined;
-if (config.OTEL_EXPORTER_OTLP_ENDPOINT) {
+if (base.OTEL_EXPORTER_OTLP_ENDPOINT) {
   const { startTracing } = await import('../infra/tracing/start-tracing.js');
-  tracing = startTracing({ serviceName: config.OTEL_SERVICE_NAME, roles: config.ROLES });
+  tracing = startTracing({ serviceName: base.OTEL_SERVICE_NAME, roles: base.ROLES });
 }
 
+const { loadAppConfigOrExit } = await import('./config.js');
+const config = loadAppConfigOrExit(1);
 const { startSystem } = await import('./system.js');
 try {
   const system = await startSystem(config, logger, { tracing });

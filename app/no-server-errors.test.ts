@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
+import { loadAppConfig } from './config.js';
 import { type System, startSystem } from './system.js';
 
 /**
@@ -18,7 +18,7 @@ describe('no input produces a 5xx', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eventfold-fuzz-'));
-    const config = loadConfig({
+    const config = loadAppConfig({
       PORT: '0',
       HOST: '127.0.0.1',
       DATA_DIR: dir,

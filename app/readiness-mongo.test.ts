@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
 import { WRITE_PROBE_COLLECTION } from '../infra/read-store/mongo-read-store.js';
 import {
@@ -13,6 +12,7 @@ import {
   ferretdbUnavailableReason,
   startFerretDB,
 } from '../infra/read-store/testing/ferretdb-server.js';
+import { loadAppConfig } from './config.js';
 import { type System, startSystem } from './system.js';
 
 // Needs a server it may stop and start again: a FerretDB of its own, never MONGO_URL's.
@@ -37,7 +37,7 @@ describe.skipIf(unavailable !== undefined)('readiness with a MongoDB read store 
     dir = mkdtempSync(join(tmpdir(), 'eventfold-ready-mongo-'));
     for (const roles of ['projector', 'read'])
       systems[roles] = await startSystem(
-        loadConfig({
+        loadAppConfig({
           ROLES: roles,
           PORT: '0',
           HOST: '127.0.0.1',

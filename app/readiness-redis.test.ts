@@ -8,8 +8,8 @@ import {
   redisServerAvailable,
   startRedisServer,
 } from '../infra/cache/testing/redis-server.js';
-import { loadConfig } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
+import { loadAppConfig } from './config.js';
 import { type System, startSystem } from './system.js';
 
 const available = redisServerAvailable();
@@ -33,7 +33,7 @@ describe.skipIf(!available)('readiness with a real Redis', () => {
     dir = mkdtempSync(join(tmpdir(), 'eventfold-ready-'));
     for (const roles of ['projector', 'read'])
       systems[roles] = await startSystem(
-        loadConfig({
+        loadAppConfig({
           ROLES: roles,
           PORT: '0',
           HOST: '127.0.0.1',

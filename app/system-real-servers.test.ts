@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisServerAvailable, startRedisServer } from '../infra/cache/testing/redis-server.js';
-import { loadConfig } from '../infra/config.js';
 import { createEventStoreDbEventStore } from '../infra/event-store/eventstoredb-event-store.js';
 import {
   type EsdbTestServer,
@@ -9,6 +8,7 @@ import {
 } from '../infra/event-store/testing/esdb-test-server/index.js';
 import { createLogger } from '../infra/logger.js';
 import { mongoForSuite } from '../infra/read-store/testing/ferretdb-server.js';
+import { loadAppConfig } from './config.js';
 import { type System, startSystem } from './system.js';
 
 /**
@@ -48,7 +48,7 @@ describe.skipIf(!mongo || redisReason)('split roles on EventStoreDB, MongoDB and
     const db = mongo!.dbName('topology');
     for (const roles of ['projector', 'write', 'read'])
       systems[roles] = await startSystem(
-        loadConfig({
+        loadAppConfig({
           ...servers,
           MONGO_DB: db,
           ROLES: roles,

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkpointStream } from '../commands/transfers/checkpoint-stream.js';
-import { loadConfig } from '../infra/config.js';
 import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
 import { createLogger } from '../infra/logger.js';
+import { loadAppConfig } from './config.js';
 import { type System, startSystem } from './system.js';
 
 /**
@@ -23,7 +23,7 @@ afterEach(async () => {
 
 const start = async (env: Record<string, string>, dir = mkdtempSync(join(tmpdir(), 'eventfold-system-'))) => {
   dirs.push(dir);
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env });
+  const config = loadAppConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env });
   const system = await startSystem(config, createLogger({ level: 'silent' }));
   systems.push(system);
   const http = async (path: string, init?: RequestInit) => {
@@ -193,7 +193,7 @@ describe('start-up failure', () => {
     const port = new URL(system.url).port;
     const dir = mkdtempSync(join(tmpdir(), 'eventfold-system-'));
     dirs.push(dir);
-    const config = loadConfig({ PORT: port, HOST: '127.0.0.1', DATA_DIR: dir });
+    const config = loadAppConfig({ PORT: port, HOST: '127.0.0.1', DATA_DIR: dir });
     await expect(startSystem(config, createLogger({ level: 'silent' }))).rejects.toMatchObject({
       code: 'EADDRINUSE',
     });

@@ -1,10 +1,8 @@
 import { registerCommandApi } from '../commands/command-api.js';
 import { createCommandHandler } from '../commands/pipeline/handle-command.js';
 import { type CommandInstrumentation, instrumentCommands } from '../commands/pipeline/instrument-commands.js';
-import { startTransferProcess } from '../commands/transfers/transfer-process.js';
-import { readStoreLease } from '../commands/transfers/transfer-process-lease.js';
 import { createCache } from '../infra/cache/create-cache.js';
-import type { Config, Role } from '../infra/config.js';
+import type { Role } from '../infra/config.js';
 import { createEventStore } from '../infra/event-store/create-event-store.js';
 import { cacheCheck, eventStoreCheck, readStoreCheck } from '../infra/health/dependency-checks.js';
 import { registerHealthRoutes } from '../infra/health/health-routes.js';
@@ -16,12 +14,21 @@ import type { Logger } from '../infra/logger.js';
 import { createMetrics, type Metrics } from '../infra/metrics/metrics.js';
 import { createReadStore } from '../infra/read-store/create-read-store.js';
 import type { Tracing } from '../infra/tracing/tracing.js';
-import { appProjections } from '../projections/app-projections.js';
 import { checkpointStore } from '../projections/engine/checkpoint-store.js';
 import { skippableFor } from '../projections/engine/skippable.js';
 import { startProjections } from '../projections/start-projections.js';
 import { registerApiDocs } from '../read-api/http/api-docs.js';
 import { registerReadApi } from '../read-api/read-api.js';
+import type { AppConfig } from './config.js';
+import {
+  type AnyModule,
+  commandRoutesOf,
+  openApiTagsOf,
+  projectionsOf,
+  queryRoutesOf,
+  startProcessManagers,
+} from './module.js';
+import { modules as appModules } from './modules.js';
 import { registerProjectionMetrics, registerReadApiMetrics } from './scrape-collectors.js';
 
 export type SystemOptions = {
@@ -29,6 +36,8 @@ export type SystemOptions = {
   tracing?: Tracing;
   /** Default: a registry of the system's own. */
   metrics?: Metrics;
+  /** Default: the app's modules (app/modules.ts). `config` must hold their settings (loadAppConfig). */
+  modules?: readonly AnyModule[];
 };
 
 export type System = {
@@ -53,7 +62,7 @@ export type System = {
  * - write: the command API. It needs the event store only.
  * - read: the read API, stateless, so it scales out to any number of replicas. With no projector
  *   in the process it waits for positions by polling the checkpoints, which works across processes.
- * - projector: the projections and the transfer process manager. The process manager runs here
+ * - projector: the projections and the process managers. A process manager runs here
  *   rather than with `write` because it is a subscriber, like a projector: it follows the log from a
  *   checkpoint and needs no HTTP traffic, so write replicas scale with requests while exactly one
  *   process follows the log. Each projection runs in one process at a time, whoever holds its
@@ -61,9 +70,9 @@ export type System = {
  * Every role serves /health/live, /health/ready and /metrics.
  */
 export const startSystem = async (
-  config: Config,
+  config: AppConfig,
   logger: Logger,
-  { tracing, metrics = createMetrics() }: SystemOptions = {},
+  { tracing, metrics = createMetrics(), modules = appModules }: SystemOptions = {},
 ): Promise<System> => {
   const roles = config.ROLES;
   const writes = roles.includes('write');
@@ -100,56 +109,62 @@ export const startSystem = async (
     ...(tracing && { traceparent: tracing.traceparent }),
   };
 
+  // Every module's read models, for the projectors, and by name for the read role's waits and lag check.
+  const projectionNames = projectionsOf(modules, {}).map((projection) => projection.name);
   const projections =
     projects && eventStore && primaryReadStore && cache
       ? startProjections({
           eventStore,
           readStore: primaryReadStore,
-          cache,
           logger,
           config,
-          projections: appProjections({ cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } }).map(
-            (projection) => tracing?.traceProjection(projection) ?? projection,
-          ),
+          projections: projectionsOf(modules, {
+            cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS },
+          }).map((projection) => tracing?.traceProjection(projection) ?? projection),
         })
       : undefined;
-  const transferProcess =
+  const processManagers =
     projects && eventStore
-      ? startTransferProcess({
-          eventStore,
-          handle: instrumentCommands(
-            createCommandHandler({ eventStore, maxRetries: config.COMMAND_MAX_RETRIES }),
-            instrumentation,
-          ),
-          logger,
-          config: { concurrency: config.TRANSFER_PROCESS_CONCURRENCY },
-          // One projector replica drives transfers; the others stand by, as for each projection.
-          ...(primaryReadStore && {
-            lease: readStoreLease(primaryReadStore, { ttlMs: config.PROJECTION_LEASE_TTL_MS, logger }),
-          }),
-        })
-      : undefined;
+      ? startProcessManagers(
+          modules,
+          {
+            eventStore,
+            handle: instrumentCommands(
+              createCommandHandler({ eventStore, maxRetries: config.COMMAND_MAX_RETRIES }),
+              instrumentation,
+            ),
+            logger,
+            // One projector replica drives each; the others stand by, as for each projection.
+            ...(primaryReadStore && {
+              leases: { readStore: primaryReadStore, ttlMs: config.PROJECTION_LEASE_TTL_MS },
+            }),
+          },
+          config,
+        )
+      : [];
 
-  const app = createHttpApp({ logger, bodyLimit: config.BODY_LIMIT_BYTES });
+  const app = createHttpApp({
+    logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    openApiTags: openApiTagsOf(modules),
+  });
   metrics.registerRoutes(app);
   if (writes && eventStore)
     registerCommandApi(app, {
       eventStore,
       maxRetries: config.COMMAND_MAX_RETRIES,
       instrumentation,
-      transfers: {
-        deadlineMs: config.TRANSFER_DEADLINE_MS,
-        waitMaxSeconds: config.TRANSFER_WAIT_MAX_SECONDS,
-      },
+      routes: commandRoutesOf(modules, config),
     });
   if (reads && readStore && cache) {
     const readApi = registerReadApi(app, {
+      queries: queryRoutesOf(modules),
       readStore,
       ...(primaryReadStore && { consistentReadStore: primaryReadStore }),
       cache,
       logger,
       ...(projections && { waitForCheckpoint: projections.waitForCheckpoint }),
-      ...(!projections && eventStore && { skippable: skippableFor(eventStore, appProjections()) }),
+      ...(!projections && eventStore && { skippable: skippableFor(eventStore, projectionsOf(modules, {})) }),
       config: {
         consistencyTimeoutMs: config.READ_CONSISTENCY_TIMEOUT_MS,
         cacheTtlSeconds: config.CACHE_TTL_SECONDS,
@@ -173,7 +188,7 @@ export const startSystem = async (
       projectionLagCheck({
         eventStore,
         readCheckpoint: checkpointStore(primaryReadStore).read,
-        projections: appProjections().map((projection) => projection.name),
+        projections: projectionNames,
         maxLag: config.READY_MAX_LAG,
       }),
     );
@@ -190,10 +205,18 @@ export const startSystem = async (
     await closeHttp(app);
     // Settled, not all: one subscriber failing to stop must not keep the other running or the
     // clients open.
-    const subscribers = await Promise.allSettled([transferProcess?.stop(), projections?.stop()]);
-    for (const result of subscribers)
+    const subscribers = [
+      ...processManagers.map(({ name, running }) => ({ name, stop: () => running.stop() })),
+      ...(projections ? [{ name: 'projections', stop: () => projections.stop() }] : []),
+    ];
+    const stopped = await Promise.allSettled(subscribers.map((subscriber) => subscriber.stop()));
+    stopped.forEach((result, i) => {
       if (result.status === 'rejected')
-        logger.error({ err: result.reason }, 'a subscriber did not stop cleanly');
+        logger.error(
+          { err: result.reason, subscriber: subscribers[i]?.name },
+          'a subscriber did not stop cleanly',
+        );
+    });
     const clients = [
       eventStore,
       readStore,

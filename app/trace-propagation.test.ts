@@ -2,7 +2,6 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCommandApi } from '../commands/command-api.js';
 import { createLruCache } from '../infra/cache/lru-cache.js';
-import { loadConfig } from '../infra/config.js';
 import { positionFromJson } from '../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../infra/event-store/memory-event-store.js';
 import { createHttpApp } from '../infra/http/create-http-app.js';
@@ -10,8 +9,10 @@ import { createLogger } from '../infra/logger.js';
 import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
 import { startTracing } from '../infra/tracing/start-tracing.js';
 import type { Tracing } from '../infra/tracing/tracing.js';
-import { appProjections } from '../projections/app-projections.js';
 import { startProjections } from '../projections/start-projections.js';
+import { loadAppConfig } from './config.js';
+import { commandRoutesOf, projectionsOf } from './module.js';
+import { modules } from './modules.js';
 
 /**
  * The trace of a command reaches the projector that applies its events, through the events'
@@ -47,18 +48,19 @@ describe('trace propagation', () => {
     const readStore = createEmbeddedReadStore();
     const cache = createLruCache();
     const app = createHttpApp({ logger, bodyLimit: 1024 });
+    const config = loadAppConfig({});
     registerCommandApi(app, {
       eventStore,
       maxRetries: 1,
       instrumentation: { traceparent: tracing.traceparent },
+      routes: commandRoutesOf(modules, config),
     });
     const projections = startProjections({
       eventStore,
       readStore,
-      cache,
       logger,
-      config: loadConfig({}),
-      projections: appProjections({ cache: { cache, ttlSeconds: 60 } }).map(tracing.traceProjection),
+      config,
+      projections: projectionsOf(modules, { cache: { cache, ttlSeconds: 60 } }).map(tracing.traceProjection),
     });
     try {
       // Two commands, each from a client trace of its own.

@@ -3,8 +3,9 @@ import { APPEND_FAILURES_REFUSED, disablesAppendFailures } from './event-store/e
 import { LOG_FORMATS } from './logger.js';
 
 /**
- * All configuration, read once from the environment through one schema. A bad value stops
- * start-up with the variable's name and what was wrong with it. `.env.example` lists every
+ * All configuration, read once from the environment through one schema: this base schema, with
+ * each module's own settings added (withSettings; the app's modules in app/config.ts). A bad value
+ * stops start-up with the variable's name and what was wrong with it. `.env.example` lists every
  * variable with its default; keep the two in step.
  */
 const optionalUrl = z
@@ -134,12 +135,6 @@ export const ConfigSchema = z.object({
   READY_CHECK_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
   /** After SIGTERM/SIGINT, the process exits anyway once this much time has passed. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  /** A transfer still pending this long after it was requested is failed (and its source refunded). */
-  TRANSFER_DEADLINE_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
-  /** The longest `Prefer: wait=N` on POST /transfers is honoured for; a larger N is capped to it. */
-  TRANSFER_WAIT_MAX_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-  /** Transfers the transfer process drives at once. */
-  TRANSFER_PROCESS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   /** Set: tracing on, spans sent over OTLP/HTTP to this collector (the standard OpenTelemetry variable). */
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
   /** The service name spans carry (the standard OpenTelemetry variable). */
@@ -152,17 +147,43 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
-  const parsed = ConfigSchema.safeParse(env);
+/**
+ * The base schema with more settings (the app's modules' own, see app/config.ts), as one schema:
+ * every variable is still read once, here. A variable defined twice is refused: two owners would
+ * silently share, or override, each other's setting.
+ */
+export const withSettings = (...shapes: readonly z.core.$ZodShape[]) => {
+  const shape: Record<string, z.core.$ZodType> = { ...ConfigSchema.shape };
+  for (const extra of shapes)
+    for (const [key, schema] of Object.entries(extra)) {
+      if (key in shape) throw new Error(`the setting ${key} is defined twice`);
+      shape[key] = schema;
+    }
+  return z.object(shape);
+};
+
+/**
+ * Reads `schema` (by default the base one) from `env`; a bad value throws a ConfigError that names
+ * each offending variable and what is wrong with it.
+ */
+export const loadConfig = <Result = Config>(
+  env: NodeJS.ProcessEnv = process.env,
+  schema: z.ZodType<Result> = ConfigSchema as unknown as z.ZodType<Result>,
+): Result => {
+  const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 };
 
 /** For entry points: the configuration, or the list of what is wrong on stderr and exit `exitCode`. */
-export const loadConfigOrExit = (exitCode: number, env: NodeJS.ProcessEnv = process.env): Config => {
+export const loadConfigOrExit = <Result = Config>(
+  exitCode: number,
+  env: NodeJS.ProcessEnv = process.env,
+  schema?: z.ZodType<Result>,
+): Result => {
   try {
-    return loadConfig(env);
+    return loadConfig(env, schema);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);

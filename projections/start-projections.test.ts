@@ -13,6 +13,7 @@ import type { EventStore } from '../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
 import type { ReadStore } from '../infra/read-store/read-store.js';
+import { accountProjections } from './accounts/index.js';
 import { accountCommands, silentLogger } from './engine/testing/harness.js';
 import { type Projections, startProjections } from './start-projections.js';
 
@@ -25,8 +26,14 @@ const config = loadConfig({
 });
 
 const running: Projections[] = [];
-const start = (deps: { eventStore: EventStore; readStore: ReadStore; cache: Cache }) => {
-  const projections = startProjections({ ...deps, logger: silentLogger, config });
+/** The account read models, keeping the cached account summary fresh. */
+const start = ({ cache, ...deps }: { eventStore: EventStore; readStore: ReadStore; cache: Cache }) => {
+  const projections = startProjections({
+    ...deps,
+    logger: silentLogger,
+    config,
+    projections: accountProjections({ cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } }),
+  });
   running.push(projections);
   return projections;
 };
@@ -140,7 +147,6 @@ describe('startProjections', () => {
       startProjections({
         eventStore,
         readStore: createEmbeddedReadStore(),
-        cache: createLruCache(),
         logger: silentLogger,
         config,
         projections: [

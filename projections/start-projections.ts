@@ -1,8 +1,6 @@
-import type { Cache } from '../infra/cache/cache.js';
 import type { Config } from '../infra/config.js';
 import type { EventStore } from '../infra/event-store/event-store.js';
 import type { ReadStore } from '../infra/read-store/read-store.js';
-import { appProjections } from './app-projections.js';
 import { checkpointStore } from './engine/checkpoint-store.js';
 import {
   type CheckpointListener,
@@ -23,7 +21,6 @@ export type ProjectionsConfig = Pick<
   | 'PROJECTION_MAX_ATTEMPTS'
   | 'PROJECTION_RETRY_BACKOFF_MS'
   | 'PROJECTION_CACHE_TIMEOUT_MS'
-  | 'CACHE_TTL_SECONDS'
 >;
 
 export const tuningFrom = (config: ProjectionsConfig): Tuning => ({
@@ -41,11 +38,10 @@ export type StartProjectionsOptions = {
    * a store that reads from the primary: after a batch they read back what they wrote.
    */
   readStore: ReadStore;
-  cache: Cache;
   logger: Logger;
   config: ProjectionsConfig;
-  /** Default: every projection of the app (appProjections). */
-  projections?: readonly Projection[];
+  /** Every module's projections (projectionsOf in app/module.ts), or those a test needs. */
+  projections: readonly Projection[];
 };
 
 export type Projections = {
@@ -70,10 +66,9 @@ export type Projections = {
 export const startProjections = ({
   eventStore,
   readStore,
-  cache,
   logger,
   config,
-  projections = appProjections({ cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } }),
+  projections,
 }: StartProjectionsOptions): Projections => {
   const names = projections.map((projection) => projection.name);
   const repeated = names.find((name, i) => names.indexOf(name) !== i);

@@ -6,16 +6,16 @@ import type { ReadStore } from '../infra/read-store/read-store.js';
 import { checkpointStore } from '../projections/engine/checkpoint-store.js';
 import { createCheckpointWatch, type WaitForCheckpoint } from '../projections/engine/checkpoint-watch.js';
 import type { Skippable } from '../projections/engine/skippable.js';
-import { accountQueryRoutes } from './accounts/account-query-routes.js';
 import { createCacheAside } from './cache/cache-aside.js';
 import { createConsistencyGate, readHeaders } from './consistency/min-position.js';
 import { registerApiDocs } from './http/api-docs.js';
-import type { QueryContext } from './query-module.js';
+import type { QueryContext, QueryRoutes } from './query-module.js';
 import { createReadStats, type ReadStats } from './read-stats.js';
-import { transferQueryRoutes } from './transfers/transfer-query-routes.js';
 import { createDocumentViews } from './views/document-views.js';
 
 export type ReadApiDeps = {
+  /** Every module's query routes (queryRoutesOf in app/module.ts), each given the same QueryContext. */
+  queries: readonly QueryRoutes[];
   readStore: ReadStore;
   /**
    * Where reads that waited for x-min-position go, and where the checkpoints they wait on are
@@ -89,8 +89,7 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
   // A scope of its own, so ETags and 304s apply to the query routes only, not to commands.
   app.register(async (scope: HttpApp) => {
     await scope.register(fastifyEtag);
-    accountQueryRoutes(scope, context);
-    transferQueryRoutes(scope, context);
+    for (const routes of deps.queries) routes(scope, context);
   });
   registerApiDocs(app);
 

@@ -7,15 +7,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { loadAppConfig } from '../app/config.js';
+import { projectionsOf } from '../app/module.js';
+import { modules } from '../app/modules.js';
 import { accountAggregate } from '../domain/accounts/account.js';
 import { streamIdFor } from '../domain/shared/decider.js';
 import { createLruCache } from '../infra/cache/lru-cache.js';
-import { loadConfig } from '../infra/config.js';
 import type { EventData } from '../infra/event-store/event-store.js';
 import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
 import { createLogger } from '../infra/logger.js';
 import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
-import { appProjections } from '../projections/app-projections.js';
 import { startProjections } from '../projections/start-projections.js';
 
 export type CatchUp = { projection: string; events: number; seconds: number };
@@ -61,18 +62,19 @@ export const measureCatchUp = async ({ events, accounts }: { events: number; acc
     const head = await eventStore.headPosition();
     if (head === undefined) throw new Error('nothing was appended');
     const counts = new Map<string, number>();
-    for (const projection of appProjections()) {
+    for (const projection of projectionsOf(modules, {})) {
       const matching = await eventStore.readAll({ filter: { eventTypes: projection.eventTypes } });
       counts.set(projection.name, matching.length);
     }
 
+    const config = loadAppConfig({});
     const started = performance.now();
     const projections = startProjections({
       eventStore,
       readStore,
-      cache,
       logger: createLogger({ level: 'warn' }),
-      config: loadConfig({}),
+      config,
+      projections: projectionsOf(modules, { cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } }),
     });
     try {
       return await Promise.all(

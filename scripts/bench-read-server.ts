@@ -12,6 +12,7 @@ import { createLogger } from '../infra/logger.js';
 import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
 import { ACCOUNTS } from '../projections/accounts/accounts-projection.js';
 import { AccountParams, AccountView } from '../read-api/accounts/account-views.js';
+import { accountQueries } from '../read-api/accounts/index.js';
 import { registerReadApi } from '../read-api/read-api.js';
 import { BENCH_ACCOUNTS, benchAccountId, benchAccountView, type Scenario } from './bench-read-fixture.js';
 
@@ -60,6 +61,7 @@ const readApiApp = async (scenario: Exclude<Scenario, 'bare' | 'app'>) => {
   // Request logs off: at info level pino writes two lines a request, which would be the benchmark.
   const app = createHttpApp({ logger: createLogger({ level: 'warn' }), bodyLimit: 16 * 1024 });
   const readApi = registerReadApi(app, {
+    queries: [accountQueries],
     readStore,
     cache,
     logger: app.log,

@@ -1,14 +1,18 @@
+import { loadAppConfigOrExit } from '../app/config.js';
+import { projectionsOf } from '../app/module.js';
+import { modules } from '../app/modules.js';
 import { createCache } from '../infra/cache/create-cache.js';
-import { loadConfigOrExit } from '../infra/config.js';
 import { createEventStore } from '../infra/event-store/create-event-store.js';
 import { createLogger } from '../infra/logger.js';
 import { createReadStore } from '../infra/read-store/create-read-store.js';
-import { appProjections } from '../projections/app-projections.js';
 import type { Projection } from '../projections/engine/projection.js';
 
-/** What the projection scripts (parked, projections:rebuild) share: configuration, stores, projections by name. */
+/**
+ * What the projection scripts (parked, projections:rebuild) share: configuration, stores, and every
+ * module's projections by name (app/modules.ts).
+ */
 export const openProjectionCli = async () => {
-  const config = loadConfigOrExit(2);
+  const config = loadAppConfigOrExit(2);
   // Scripts talk to the operator on the terminal; only warnings and errors go to the JSON log.
   const logger = createLogger({
     level: ['debug', 'trace', 'silent'].includes(config.LOG_LEVEL) ? config.LOG_LEVEL : 'warn',
@@ -19,7 +23,8 @@ export const openProjectionCli = async () => {
   const cache = await createCache(config);
   const embedded = !config.MONGO_URL;
   // An embedded read model built here is this process's own: it has no business in the app's cache.
-  const projections = appProjections(
+  const projections = projectionsOf(
+    modules,
     embedded ? {} : { cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } },
   );
 

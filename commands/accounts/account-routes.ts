@@ -10,8 +10,9 @@ import {
 import { positionToJson } from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { problemResponses } from '../../infra/http/problem-details.js';
+import type { CommandRoutesContext } from '../command-module.js';
 import type { CommandResult } from '../pipeline/handle-command.js';
-import { CommandHeaders, type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { CommandHeaders, idempotencyKeyOf } from '../pipeline/http-command.js';
 import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 
 // Request bodies are the domain commands minus what the URL says; strict, so an unknown field is
@@ -42,7 +43,8 @@ const accepted = (accountId: string) => (result: CommandResult) => ({
 
 const errors = problemResponses(400, 404, 409, 413, 415, 422, 503);
 
-export const accountCommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
+/** Open, deposit, withdraw, close: each a route that hands one command to the shared runner. */
+export const accountCommandRoutes = (app: HttpApp, { run }: CommandRoutesContext) => {
   app.post(
     '/accounts',
     {

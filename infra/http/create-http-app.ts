@@ -150,7 +150,12 @@ const renderProblem = (error: unknown, request: FastifyRequest, reply: FastifyRe
     .send(JSON.stringify({ ...problem, instance: request.url, correlationId: request.id }));
 };
 
-export const createHttpApp = (options: { logger: Logger; bodyLimit: number }): HttpApp => {
+export const createHttpApp = (options: {
+  logger: Logger;
+  bodyLimit: number;
+  /** The groups the routes' `tags` name, described in /openapi.json (each module lists its own). */
+  openApiTags?: readonly { name: string; description: string }[];
+}): HttpApp => {
   const app = Fastify({
     // A URL the router cannot decode, or a path parameter over its length limit: without this,
     // Fastify answers them in its own JSON, before any hook or error handler.
@@ -194,6 +199,7 @@ export const createHttpApp = (options: { logger: Logger; bodyLimit: number }): H
         description: 'Event-sourced CQRS service: commands append events; queries read projections.',
         version: '0.1.0',
       },
+      ...(options.openApiTags && { tags: [...options.openApiTags] }),
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,

@@ -7,6 +7,7 @@ import {
   startRedisServer,
 } from '../../infra/cache/testing/redis-server.js';
 import { accountDoc, type Harness, startReadApi } from '../testing/read-api-harness.js';
+import { accountQueries } from './index.js';
 
 const available = redisServerAvailable();
 if (!available)
@@ -25,7 +26,7 @@ describe.skipIf(!available)('GET /accounts/:id over a real Redis', () => {
   it('keeps answering from the read model while Redis is stopped, and uses it again once it is back', async () => {
     server = await startRedisServer();
     const cache = createRedisCache(server.url, { keyPrefix: `read-api:${randomUUID()}:` });
-    harness = await startReadApi({ cache });
+    harness = await startReadApi({ queries: [accountQueries], cache });
     await harness.seedAccounts([accountDoc('r-1', { revision: 2, balance: 70 })]);
     const read = async () => {
       const response = await harness!.app.inject({ url: '/accounts/r-1' });

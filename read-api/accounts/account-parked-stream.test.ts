@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { type InProcessApp, startInProcessApp } from '../../app/testing/in-process-app.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
 import { accountsProjection } from '../../projections/accounts/accounts-projection.js';
 import { parkedEvents } from '../../projections/engine/parked-events.js';
 import { replayParked } from '../../projections/engine/replay-parked.js';
 import { fragile } from '../../projections/engine/testing/harness.js';
-import { type InProcessApp, startInProcessApp } from '../testing/in-process-app.js';
 
 /**
  * End to end: an account whose AccountOpened parks (its handler fails for that one event), then a

@@ -4,6 +4,7 @@ import { ACCOUNT_TRANSACTIONS_PROJECTION } from '../../projections/accounts/acco
 import { ACCOUNTS_PROJECTION, accountCacheKey } from '../../projections/accounts/accounts-projection.js';
 import type { WaitForCheckpoint } from '../../projections/engine/checkpoint-watch.js';
 import { accountDoc, type Harness, startReadApi, transactionDoc } from '../testing/read-api-harness.js';
+import { accountQueries } from './index.js';
 
 let harness: Harness;
 afterEach(() => harness?.close());
@@ -40,7 +41,7 @@ const pad = (n: number) => String(n).padStart(4, '0');
 
 describe('GET /accounts/:id', () => {
   it('answers the account view, without storage keys, with an ETag', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('ada-1', { balance: 250, revision: 3 })]);
     const response = await get('/accounts/ada-1');
     expect(response.statusCode).toBe(200);
@@ -59,13 +60,13 @@ describe('GET /accounts/:id', () => {
   });
 
   it('answers 404 problem+json for an unknown account', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     const problem = expectProblem(await get('/accounts/nobody'), 404, 'account-not-found');
     expect(problem.detail).toContain('nobody');
   });
 
   it('misses, reads the read model and fills the cache with version = revision; then hits', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('a-1', { revision: 4, balance: 40 })]);
 
     expect((await get('/accounts/a-1')).json()).toMatchObject({ balance: 40 });
@@ -81,7 +82,7 @@ describe('GET /accounts/:id', () => {
   });
 
   it('serves what the projector put in the cache, whatever the read model says', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('a-2', { revision: 1, balance: 10 })]);
     const newer = { ...accountDoc('a-2', { revision: 2, balance: 20 }) };
     await harness.cache.set(accountCacheKey('a-2'), JSON.stringify(newer), { version: 2, ttlSeconds: 60 });
@@ -95,7 +96,7 @@ describe('GET /accounts/:id', () => {
     ['not JSON', 'nope{'],
     ['the wrong shape', JSON.stringify({ accountId: 'a-3', balance: 'lots' })],
   ])('treats a cache entry that is %s as a miss', async (_name, entry) => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('a-3', { revision: 5, balance: 50 })]);
     await harness.cache.set(accountCacheKey('a-3'), entry, { version: 1, ttlSeconds: 60 });
     const response = await get('/accounts/a-3');
@@ -105,7 +106,7 @@ describe('GET /accounts/:id', () => {
   });
 
   it('answers 304 to a current If-None-Match, and 200 once the account changed', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('e-1', { revision: 1 })]);
     const first = await get('/accounts/e-1');
     const etag = first.headers.etag as string;
@@ -151,7 +152,7 @@ describe('GET /accounts', () => {
   ])(
     'pages through hundreds of accounts filtered by %s: in id order, no gap, no duplicate',
     async (_name, query, keep) => {
-      harness = await startReadApi();
+      harness = await startReadApi({ queries: [accountQueries] });
       const docs = await seedMany();
       const expected = docs.filter(keep as (d: (typeof docs)[number]) => boolean).map((d) => d.accountId);
       const pages = await pageThrough(`/accounts${query}${query ? '&' : '?'}limit=7`);
@@ -164,7 +165,7 @@ describe('GET /accounts', () => {
   );
 
   it('pages without gaps or duplicates while accounts are added on both sides of the cursor', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     const docs = await seedMany();
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -188,7 +189,7 @@ describe('GET /accounts', () => {
   });
 
   it('defaults to 20 per page, gives at most 100, and ends with a null cursor on an exact fit', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await seedMany();
     expect((await get('/accounts')).json().items).toHaveLength(20);
     expect((await get('/accounts?limit=100')).json().items).toHaveLength(100);
@@ -198,14 +199,14 @@ describe('GET /accounts', () => {
   });
 
   it('answers an empty page for an owner with no accounts', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     expect((await get('/accounts?owner=Nobody')).json()).toEqual({ items: [], nextCursor: null });
   });
 });
 
 describe('GET /accounts/:id/transactions', () => {
   it('pages through hundreds of transactions in revision order', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('t-1', { revision: 300 }), accountDoc('t-2', { revision: 3 })]);
     const revisions = Array.from({ length: 300 }, (_, i) => i + 1);
     // Shuffled, and interleaved with another account's.
@@ -230,7 +231,7 @@ describe('GET /accounts/:id/transactions', () => {
   });
 
   it('shows a transaction without a reference with reference null', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('t-3', { revision: 1 })]);
     await harness.seedTransactions([transactionDoc('t-3', 1, { kind: 'withdrawal', reference: null })]);
     expect((await get('/accounts/t-3/transactions')).json().items).toEqual([
@@ -239,7 +240,7 @@ describe('GET /accounts/:id/transactions', () => {
   });
 
   it('answers an empty page for an account without transactions, and 404 for an unknown account', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('t-4')]);
     expect((await get('/accounts/t-4/transactions')).json()).toEqual({ items: [], nextCursor: null });
     expectProblem(await get('/accounts/nobody/transactions'), 404, 'account-not-found');
@@ -301,7 +302,7 @@ describe('bad input answers 400 problem+json and reaches neither store nor cache
   ];
 
   it.each(cases)('refuses %s', async (_name, url, type) => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('a-1'), accountDoc('a-2'), accountDoc('a-3'), accountDoc('t-1')]);
     await harness.seedTransactions([transactionDoc('t-1', 1), transactionDoc('t-1', 2)]);
     const cursors = {
@@ -323,7 +324,7 @@ describe('bad input answers 400 problem+json and reaches neither store nor cache
     ['too many digits', '1'.repeat(40)],
     ['beyond 128 bits', '9'.repeat(39)],
   ])('refuses an x-min-position that is %s', async (_name, value) => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     const problem = expectProblem(
       await get('/accounts/a-1', { 'x-min-position': value }),
       400,
@@ -336,7 +337,7 @@ describe('bad input answers 400 problem+json and reaches neither store nor cache
 
 describe('read your writes: x-min-position', () => {
   it('answers at once when the checkpoint is already at or past the position', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('r-1')]);
     await harness.setCheckpoint(ACCOUNTS_PROJECTION, 42n);
     expect((await get('/accounts/r-1', { 'x-min-position': '42' })).statusCode).toBe(200);
@@ -345,7 +346,7 @@ describe('read your writes: x-min-position', () => {
   });
 
   it('waits until the projection reaches the position, then answers with the write, not the cache', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries] });
     await harness.seedAccounts([accountDoc('r-2', { revision: 1, balance: 10 })]);
     await harness.setCheckpoint(ACCOUNTS_PROJECTION, 5n);
     expect((await get('/accounts/r-2')).json()).toMatchObject({ balance: 10 }); // cached now
@@ -364,7 +365,7 @@ describe('read your writes: x-min-position', () => {
   });
 
   it('reads what the checkpoint vouches for, not a lagging replica, on every route', async () => {
-    harness = await startReadApi({ laggingReplica: true });
+    harness = await startReadApi({ queries: [accountQueries], laggingReplica: true });
     // The replica has not seen the deposit (revision 1) that the primary and its checkpoint have.
     await harness.seedAccounts([accountDoc('r-6', { revision: 1, balance: 10 })]);
     await harness.seedTransactions([transactionDoc('r-6', 1)]);
@@ -385,7 +386,7 @@ describe('read your writes: x-min-position', () => {
   });
 
   it('answers 503 with Retry-After when the projection does not get there in time', async () => {
-    harness = await startReadApi({ consistencyTimeoutMs: 150 });
+    harness = await startReadApi({ queries: [accountQueries], consistencyTimeoutMs: 150 });
     await harness.seedAccounts([accountDoc('r-3')]);
     await harness.setCheckpoint(ACCOUNTS_PROJECTION, 10n);
     for (const url of ['/accounts/r-3', '/accounts?owner=Ada', '/accounts/r-3/transactions']) {
@@ -406,7 +407,7 @@ describe('read your writes: x-min-position', () => {
       waits.push([projection, position]);
       return true;
     };
-    harness = await startReadApi({ waitForCheckpoint });
+    harness = await startReadApi({ queries: [accountQueries], waitForCheckpoint });
     await harness.seedAccounts([accountDoc('r-4')]);
     expect((await get('/accounts/r-4', { 'x-min-position': '9' })).statusCode).toBe(200);
     expect((await get('/accounts/r-4/transactions', { 'x-min-position': '12' })).statusCode).toBe(200);
@@ -424,7 +425,11 @@ describe('read your writes: x-min-position', () => {
       waitSignal = signal;
       return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false)));
     };
-    harness = await startReadApi({ waitForCheckpoint, consistencyTimeoutMs: 60_000 });
+    harness = await startReadApi({
+      queries: [accountQueries],
+      waitForCheckpoint,
+      consistencyTimeoutMs: 60_000,
+    });
     const address = await harness.app.listen({ port: 0, host: '127.0.0.1' });
     const request = httpRequest(`${address}/accounts/r-5`, { headers: { 'x-min-position': '99' } });
     request.on('error', () => {}); // the hang-up below is the point

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { type InProcessApp, startInProcessApp } from '../../app/testing/in-process-app.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
-import { type InProcessApp, startInProcessApp } from '../testing/in-process-app.js';
 
 /**
  * End to end: commands through the write API, projected by the real projectors, read back through

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError } from '../../infra/event-store/event-store.js';
 import { ACCOUNTS_PROJECTION } from '../../projections/accounts/accounts-projection.js';
 import { createCheckpointWatch } from '../../projections/engine/checkpoint-watch.js';
+import { accountQueries } from '../accounts/index.js';
 import { accountDoc, type Harness, startReadApi } from '../testing/read-api-harness.js';
 
 /**
@@ -22,7 +23,11 @@ describe('x-min-position with the event store unreachable', () => {
       poll: { read: async () => undefined, when: () => false, minDelayMs: 1, maxDelayMs: 5 },
     });
     watch.advance(ACCOUNTS_PROJECTION, 3n);
-    harness = await startReadApi({ waitForCheckpoint: watch.waitFor, consistencyTimeoutMs: 50 });
+    harness = await startReadApi({
+      queries: [accountQueries],
+      waitForCheckpoint: watch.waitFor,
+      consistencyTimeoutMs: 50,
+    });
     await harness.seedAccounts([accountDoc('a-1')]);
     const response = await read(harness);
     expect(response.statusCode).toBe(503);
@@ -31,7 +36,10 @@ describe('x-min-position with the event store unreachable', () => {
   });
 
   it('answers 503 event-store-unavailable, not 500, when the wait itself fails to reach the store', async () => {
-    harness = await startReadApi({ waitForCheckpoint: () => Promise.reject(unavailable()) });
+    harness = await startReadApi({
+      queries: [accountQueries],
+      waitForCheckpoint: () => Promise.reject(unavailable()),
+    });
     await harness.seedAccounts([accountDoc('a-1')]);
     const response = await read(harness);
     expect(response.statusCode).toBe(503);

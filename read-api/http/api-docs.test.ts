@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadAppConfig } from '../../app/config.js';
+import { commandRoutesOf, openApiTagsOf, queryRoutesOf } from '../../app/module.js';
+import { modules } from '../../app/modules.js';
 import { registerCommandApi } from '../../commands/command-api.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { type Harness, startReadApi } from '../testing/read-api-harness.js';
@@ -6,10 +9,16 @@ import { type Harness, startReadApi } from '../testing/read-api-harness.js';
 let harness: Harness;
 afterEach(() => harness?.close());
 
-/** Every route the app serves that is not hidden from the docs, as "METHOD /openapi/{path}". */
+/**
+ * Every route the app's modules serve that is not hidden from the docs, as "METHOD /openapi/{path}",
+ * with the tags they are listed under.
+ */
 const startWithEveryRoute = async () => {
   const routes: string[] = [];
+  const tags = new Set<string>();
   harness = await startReadApi({
+    queries: queryRoutesOf(modules),
+    openApiTags: openApiTagsOf(modules),
     consistencyTimeoutMs: 1234,
     withApp: (app) => {
       app.addHook('onRoute', (route) => {
@@ -17,16 +26,21 @@ const startWithEveryRoute = async () => {
         const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
         if (!hidden)
           for (const method of methods) routes.push(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+        for (const tag of (route.schema as { tags?: string[] } | undefined)?.tags ?? []) tags.add(tag);
       });
-      registerCommandApi(app, { eventStore: createMemoryEventStore(), maxRetries: 1 });
+      registerCommandApi(app, {
+        eventStore: createMemoryEventStore(),
+        maxRetries: 1,
+        routes: commandRoutesOf(modules, loadAppConfig({})),
+      });
     },
   });
-  return routes;
+  return { routes, tags };
 };
 
 describe('API docs', () => {
   it('/openapi.json documents every route, write and read, from the route schemas', async () => {
-    const routes = await startWithEveryRoute();
+    const { routes } = await startWithEveryRoute();
     const response = await harness.app.inject({ url: '/openapi.json' });
     expect(response.statusCode).toBe(200);
     const spec = response.json();
@@ -64,6 +78,18 @@ describe('API docs', () => {
     expect(Object.keys(spec.components.schemas)).toEqual(
       expect.arrayContaining(['Account', 'AccountPage', 'Transaction', 'TransactionPage', 'CommandAccepted']),
     );
+  });
+
+  it('describes every tag a route is listed under, each declared by one module', async () => {
+    const { tags } = await startWithEveryRoute();
+    const spec = (await harness.app.inject({ url: '/openapi.json' })).json() as {
+      tags: { name: string; description: string }[];
+    };
+    const declared = spec.tags.map((tag) => tag.name);
+    expect(new Set(declared).size).toBe(declared.length);
+    expect([...tags].sort()).toEqual([...declared].sort());
+    for (const tag of spec.tags) expect(tag.description.length, tag.name).toBeGreaterThan(0);
+    expect(declared).toEqual(expect.arrayContaining(['accounts: commands', 'transfers: queries']));
   });
 
   it('/docs serves a reference page whose assets all come from this server', async () => {

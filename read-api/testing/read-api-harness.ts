@@ -10,6 +10,7 @@ import {
 } from '../../projections/accounts/account-transactions-projection.js';
 import { ACCOUNTS, type AccountDocument } from '../../projections/accounts/accounts-projection.js';
 import { CHECKPOINTS } from '../../projections/engine/checkpoint-store.js';
+import type { QueryRoutes } from '../query-module.js';
 import { type ReadApi, type ReadApiDeps, registerReadApi } from '../read-api.js';
 
 /** Counts every call that reaches the wrapped store or cache: "nothing reached the store" is a count of 0. */
@@ -99,24 +100,31 @@ export type Harness = {
   close(): Promise<void>;
 };
 
-/** The read API on an embedded read store and an in-process cache (unless given others). */
-export const startReadApi = async (
-  options: {
-    cache?: Cache;
-    waitForCheckpoint?: ReadApiDeps['waitForCheckpoint'];
-    consistencyTimeoutMs?: number;
-    withApp?: (app: HttpApp) => void;
-    /** Plain reads go to a replica of their own; reads that waited for a position, to `readStore`. */
-    laggingReplica?: boolean;
-  } = {},
-): Promise<Harness> => {
+/** The read API, with the query routes a test names, on an embedded read store and an in-process cache (unless given others). */
+export const startReadApi = async (options: {
+  /** The routes under test: a module's query routes (read-api/accounts/index.ts). */
+  queries: readonly QueryRoutes[];
+  cache?: Cache;
+  waitForCheckpoint?: ReadApiDeps['waitForCheckpoint'];
+  consistencyTimeoutMs?: number;
+  withApp?: (app: HttpApp) => void;
+  /** The tags /openapi.json describes (app/module.ts openApiTagsOf). */
+  openApiTags?: readonly { name: string; description: string }[];
+  /** Plain reads go to a replica of their own; reads that waited for a position, to `readStore`. */
+  laggingReplica?: boolean;
+}): Promise<Harness> => {
   const readStore = createEmbeddedReadStore();
   const replica = options.laggingReplica ? createEmbeddedReadStore() : readStore;
   const cache = options.cache ?? createLruCache();
   const calls: CallLog = [];
-  const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  const app = createHttpApp({
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+    ...(options.openApiTags && { openApiTags: options.openApiTags }),
+  });
   options.withApp?.(app);
   const readApi = registerReadApi(app, {
+    queries: options.queries,
     readStore: countingReadStore(replica, calls),
     ...(options.laggingReplica && { consistentReadStore: countingReadStore(readStore, calls) }),
     cache: countingCache(cache, calls),

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { type InProcessApp, startInProcessApp } from '../../app/testing/in-process-app.js';
 import { startTransferProcess, type TransferProcess } from '../../commands/transfers/transfer-process.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { TRANSFERS, TRANSFERS_PROJECTION } from '../../projections/transfers/transfers-projection.js';
-import { type InProcessApp, startInProcessApp } from '../testing/in-process-app.js';
 import { type Harness, startReadApi } from '../testing/read-api-harness.js';
+import { transferQueries } from './index.js';
 
 type Response = { statusCode: number; headers: Record<string, unknown>; json(): unknown };
 
@@ -31,7 +32,7 @@ describe('GET /transfers/:id', () => {
   };
 
   it('answers the transfer view, without storage keys, with an ETag', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [transferQueries] });
     await harness.readStore.collection(TRANSFERS).bulkWrite([{ insertOne: { document: doc } }]);
     const response = await harness.app.inject({ url: '/transfers/t1' });
     expect(response.statusCode).toBe(200);
@@ -41,7 +42,7 @@ describe('GET /transfers/:id', () => {
   });
 
   it('answers 404 problem+json for a transfer it does not know', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [transferQueries] });
     expectProblem(await harness.app.inject({ url: '/transfers/nope' }), 404, 'transfer-not-found');
   });
 
@@ -51,13 +52,13 @@ describe('GET /transfers/:id', () => {
     ['a malformed x-min-position', '/transfers/t1', { 'x-min-position': '-1' }],
     ['two x-min-positions', '/transfers/t1', { 'x-min-position': ['5', '6'] }],
   ])('answers 400 for %s, and reads nothing', async (_name, url, headers) => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [transferQueries] });
     expectProblem(await harness.app.inject({ url, headers }), 400, 'invalid-request');
     expect(harness.calls).toEqual([]);
   });
 
   it('answers 503 with Retry-After when the read model does not reach x-min-position in time', async () => {
-    harness = await startReadApi({ consistencyTimeoutMs: 50 });
+    harness = await startReadApi({ queries: [transferQueries], consistencyTimeoutMs: 50 });
     await harness.setCheckpoint(TRANSFERS_PROJECTION, 10n);
     const response = await harness.app.inject({ url: '/transfers/t1', headers: { 'x-min-position': '11' } });
     expectProblem(response, 503, 'consistency-timeout');

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TRANSFERS } from '../../projections/transfers/transfers-projection.js';
+import { accountQueries } from '../accounts/index.js';
 import { accountDoc, type Harness, startReadApi, transactionDoc } from '../testing/read-api-harness.js';
+import { transferQueries } from '../transfers/index.js';
 
 /**
  * A read-model document that does not match its view (here: what a revision-guarded upsert made of
@@ -20,7 +22,7 @@ const holeyAccount = (accountId: string) => {
 
 describe('documents that do not match their view', () => {
   it('GET /accounts/:id answers 404, logs the document id, counts it, and caches nothing', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries, transferQueries] });
     const logged = vi.spyOn(harness.app.log, 'error');
     await harness.seedAccounts([holeyAccount('holey')]);
     const response = await get('/accounts/holey');
@@ -35,7 +37,7 @@ describe('documents that do not match their view', () => {
   });
 
   it('GET /accounts leaves it out, and pages on past it', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries, transferQueries] });
     await harness.seedAccounts([accountDoc('a'), holeyAccount('b'), accountDoc('c')]);
     const all = await get('/accounts');
     expect(all.statusCode).toBe(200);
@@ -56,7 +58,7 @@ describe('documents that do not match their view', () => {
   });
 
   it('GET /accounts/:id/transactions leaves an invalid transaction out', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries, transferQueries] });
     await harness.seedAccounts([accountDoc('a', { revision: 3 })]);
     await harness.seedTransactions([
       transactionDoc('a', 1),
@@ -70,7 +72,7 @@ describe('documents that do not match their view', () => {
   });
 
   it('GET /transfers/:id answers 404 for a transfer document without its request', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [accountQueries, transferQueries] });
     await harness.readStore.collection(TRANSFERS).bulkWrite([
       {
         insertOne: {

@@ -1,8 +1,16 @@
 import type { AggregateNames } from './names.js';
-import { commandRoutes, commandRoutesTest } from './templates/commands.js';
+import { commandRoutes, commandRoutesTest, commandsIndex } from './templates/commands.js';
 import { domainModule, domainTest } from './templates/domain.js';
-import { projectionModule, projectionTest } from './templates/projections.js';
-import { queryRoutes, queryRoutesTest, reader, readYourWritesTest, views } from './templates/read-api.js';
+import { moduleValue } from './templates/module.js';
+import { projectionModule, projectionsIndex, projectionTest } from './templates/projections.js';
+import {
+  queryRoutes,
+  queryRoutesTest,
+  readApiIndex,
+  reader,
+  readYourWritesTest,
+  views,
+} from './templates/read-api.js';
 
 export type GeneratedFile = {
   /** Repository-relative, with "/" separators. */
@@ -12,7 +20,7 @@ export type GeneratedFile = {
   content: string;
 };
 
-/** Every file the scaffolder writes for an aggregate: one folder per layer. */
+/** Every file the scaffolder writes for an aggregate: one folder per layer, and its module value in app/. */
 export const generatedFiles = (n: AggregateNames): GeneratedFile[] => {
   const domain = `domain/${n.kebabPlural}`;
   const commands = `commands/${n.kebabPlural}`;
@@ -31,6 +39,11 @@ export const generatedFiles = (n: AggregateNames): GeneratedFile[] => {
       content: commandRoutes(n),
     },
     {
+      path: `${commands}/index.ts`,
+      purpose: 'the write side of the module: its command routes',
+      content: commandsIndex(n),
+    },
+    {
       path: `${commands}/${n.kebab}-routes.test.ts`,
       purpose: 'the write routes through inject: rules, bad input, idempotency, concurrency',
       content: commandRoutesTest(n),
@@ -39,6 +52,11 @@ export const generatedFiles = (n: AggregateNames): GeneratedFile[] => {
       path: `${projections}/${n.kebabPlural}-projection.ts`,
       purpose: `the ${n.snakePlural} read model (guarded upserts) and its cache entries`,
       content: projectionModule(n),
+    },
+    {
+      path: `${projections}/index.ts`,
+      purpose: 'the read models of the module',
+      content: projectionsIndex(n),
     },
     {
       path: `${projections}/${n.kebabPlural}-projection.test.ts`,
@@ -61,6 +79,11 @@ export const generatedFiles = (n: AggregateNames): GeneratedFile[] => {
       content: queryRoutes(n),
     },
     {
+      path: `${readApi}/index.ts`,
+      purpose: 'the read side of the module: its query routes',
+      content: readApiIndex(n),
+    },
+    {
       path: `${readApi}/${n.kebab}-query-routes.test.ts`,
       purpose: 'the read route: cache, 404, bad input, x-min-position',
       content: queryRoutesTest(n),
@@ -69,6 +92,11 @@ export const generatedFiles = (n: AggregateNames): GeneratedFile[] => {
       path: `${readApi}/${n.kebab}-read-your-writes.test.ts`,
       purpose: 'end to end: write API → projectors → read API',
       content: readYourWritesTest(n),
+    },
+    {
+      path: `app/modules/${n.kebabPlural}.ts`,
+      purpose: 'the module: its command routes, projections, query routes and API tags, in one value',
+      content: moduleValue(n),
     },
   ];
 };

@@ -7,8 +7,8 @@ import { WiringError } from './wiring.js';
 const USAGE = `usage: npm run new-aggregate -- <name> [--plural <plural>]
 
 Writes an example aggregate into every layer (domain, commands, projections, read-api), with its
-tests, and wires it into commands/command-api.ts, projections/app-projections.ts and
-read-api/read-api.ts. Then make it yours: docs/adding-an-aggregate.md.
+tests, composes its parts into a module (app/modules/<plural>.ts) and adds that module to the list
+in app/modules.ts. Then make it yours: docs/adding-an-aggregate.md.
 
   <name>      the singular, in kebab-case: lower-case words of letters and digits joined by "-",
               starting with a letter, at most ${MAX_NAME_LENGTH} characters (e.g. loyalty-card)
@@ -36,7 +36,7 @@ const main = async () => {
   const width = Math.max(...created.map((file) => file.path.length), ...wired.map((w) => w.file.length));
   console.log(`Created the ${names.words} aggregate:`);
   for (const file of created) console.log(`  ${file.path.padEnd(width)}  ${file.purpose}`);
-  console.log('Wired into:');
+  console.log('Registered in:');
   for (const wiring of wired) console.log(`  ${wiring.file.padEnd(width)}  ${wiring.summary}`);
 
   const problem = await formatWithBiome(root, [

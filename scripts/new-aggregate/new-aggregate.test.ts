@@ -4,13 +4,14 @@ import {
   cpSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedFiles } from './generated-files.js';
 import { aggregateNames } from './names.js';
@@ -49,6 +50,16 @@ const run = (copy: string, command: string, args: readonly string[]): Promise<Ru
   });
 
 const bin = (copy: string, name: string) => join(copy, 'node_modules', '.bin', name);
+/** Every file of the copy's source folders, by path, with its content. */
+const sources = (copy: string) =>
+  new Map(
+    SOURCE_FOLDERS.flatMap((folder) =>
+      readdirSync(join(copy, folder), { withFileTypes: true, recursive: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name))
+        .map((path) => [relative(copy, path), readFileSync(path, 'utf8')] as const),
+    ),
+  );
 const snapshot = (copy: string) =>
   [...generated, ...wired].map((path) =>
     existsSync(join(copy, path)) ? readFileSync(join(copy, path), 'utf8') : null,
@@ -56,6 +67,7 @@ const snapshot = (copy: string) =>
 
 describe('npm run new-aggregate', () => {
   let copy: string;
+  let before: Map<string, string>;
   let scaffold: Run;
   let typecheck: Promise<Run>;
   let tests: Promise<Run>;
@@ -65,6 +77,7 @@ describe('npm run new-aggregate', () => {
     for (const folder of SOURCE_FOLDERS) cpSync(join(repo, folder), join(copy, folder), { recursive: true });
     for (const file of ROOT_FILES) copyFileSync(join(repo, file), join(copy, file));
     symlinkSync(join(repo, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    before = sources(copy);
 
     scaffold = await run(copy, 'npm', ['run', '--silent', 'new-aggregate', '--', names.kebab]);
     if (scaffold.code !== 0) return;
@@ -97,6 +110,16 @@ describe('npm run new-aggregate', () => {
     for (const path of generated) expect(existsSync(join(copy, path)), path).toBe(true);
     for (const path of wired)
       expect(readFileSync(join(copy, path), 'utf8')).not.toBe(readFileSync(join(repo, path), 'utf8'));
+  });
+
+  it('changes one existing file, the module list, and adds only the files it lists', () => {
+    const after = sources(copy);
+    const changed = [...before]
+      .filter(([path, content]) => after.get(path) !== content)
+      .map(([path]) => path);
+    const added = [...after.keys()].filter((path) => !before.has(path));
+    expect(changed).toEqual(['app/modules.ts']);
+    expect(added.sort()).toEqual([...generated].sort());
   });
 
   it('leaves every file it wrote formatted and lint-clean', async () => {

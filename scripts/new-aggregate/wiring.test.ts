@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { aggregateNames } from './names.js';
-import { appProjectionsWiring, commandApiWiring, readApiWiring, WiringError, wirings } from './wiring.js';
+import { modulesWiring, WiringError, wirings } from './wiring.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const names = aggregateNames('gift-card');
@@ -16,120 +16,47 @@ const syntaxErrors = (source: string) =>
 /** The source with every run of whitespace made one space: compares code, not layout. */
 const squash = (source: string) => source.replace(/\s+/g, ' ');
 
-describe('wiring the repository’s own files', () => {
-  it.each(wirings.map((wiring) => [wiring.file, wiring] as const))(
-    '%s: adds the import and the call, and still parses',
-    (file, wiring) => {
-      const before = readFileSync(join(root, file), 'utf8');
-      const after = wiring.wire(before, names);
-      expect(syntaxErrors(after)).toEqual([]);
-      expect(after.length).toBeGreaterThan(before.length);
-      // Only insertions: every line of the file is still there, in order.
-      const kept = before.split('\n').filter((line) => !after.includes(line));
-      expect(kept).toEqual([]);
-    },
-  );
+describe('wiring the repository’s own module list', () => {
+  const before = readFileSync(join(root, modulesWiring.file), 'utf8');
 
-  it('commands/command-api.ts: registers the routes in a plugin with the shared runner, before the return', () => {
-    const after = commandApiWiring.wire(readFileSync(join(root, commandApiWiring.file), 'utf8'), names);
-    expect(after).toContain("import { giftCardCommandRoutes } from './gift-cards/gift-card-routes.js';");
-    expect(after).toMatch(
-      /app\.register\(async \(scope: HttpApp\) => giftCardCommandRoutes\(scope, run\)\);\n\s*return /,
-    );
+  it('is the only file the scaffolder changes', () => {
+    expect(wirings.map((wiring) => wiring.file)).toEqual(['app/modules.ts']);
   });
 
-  it('projections/app-projections.ts: appends the projection, with the cache', () => {
-    const after = appProjectionsWiring.wire(
-      readFileSync(join(root, appProjectionsWiring.file), 'utf8'),
-      names,
-    );
-    expect(squash(after)).toMatch(/, giftCardsProjection\(\{ cache \}\),? \];/);
+  it('adds one import and one entry, and still parses', () => {
+    const after = modulesWiring.wire(before, names);
+    expect(syntaxErrors(after)).toEqual([]);
+    expect(after).toContain("import { giftCards } from './modules/gift-cards.js';");
+    expect(squash(after)).toMatch(/export const modules = \[[^\]]*, giftCards\] as const;/);
+    // Only insertions: every line of the file is still there but the list's, which gained the entry;
+    // and one line more, the import.
+    const changed = before.split('\n').filter((line) => !after.split('\n').includes(line));
+    expect(changed).toEqual([expect.stringMatching(/^export const modules = \[/)]);
+    expect(after.split('\n').length).toBe(before.split('\n').length + 1);
   });
 
-  it('read-api/read-api.ts: adds the query routes at the end of the query scope', () => {
-    const after = readApiWiring.wire(readFileSync(join(root, readApiWiring.file), 'utf8'), names);
-    expect(squash(after)).toContain(
-      'transferQueryRoutes(scope, context); giftCardQueryRoutes(scope, context); });',
-    );
+  it('refuses to wire the same aggregate twice', () => {
+    const once = modulesWiring.wire(before, names);
+    expect(() => modulesWiring.wire(once, names)).toThrow(/already lists giftCards|already imports/);
   });
-
-  it.each(wirings.map((wiring) => [wiring.file, wiring] as const))(
-    '%s: refuses to wire the same aggregate twice',
-    (file, wiring) => {
-      const once = wiring.wire(readFileSync(join(root, file), 'utf8'), names);
-      expect(() => wiring.wire(once, names)).toThrow(/already imports .*gift-card/);
-    },
-  );
 });
 
-describe('wiring files of another shape', () => {
-  it('appends to an empty list, and to a list returned from a block', () => {
-    const empty = 'export const appProjections = ({ cache }: { cache?: unknown } = {}) => [];\n';
-    expect(appProjectionsWiring.wire(empty, names)).toContain('=> [giftCardsProjection({ cache })];');
-    const block =
-      "import x from 'x';\nexport function appProjections({ cache }: O) {\n  return [a()] as P[];\n}\n";
-    const wired = appProjectionsWiring.wire(block, names);
-    expect(wired).toContain('return [a(), giftCardsProjection({ cache })] as P[];');
-    expect(wired).toContain("import x from 'x';\nimport { giftCardsProjection }");
+describe('wiring a module list of another shape', () => {
+  it('appends to an empty list, and to a list without `as const`', () => {
+    expect(modulesWiring.wire('export const modules = [] as const;\n', names)).toContain(
+      '= [giftCards] as const;',
+    );
+    const plain = "import { a } from './modules/a.js';\nexport const modules: M[] = [a];\n";
+    const wired = modulesWiring.wire(plain, names);
+    expect(wired).toContain('= [a, giftCards];');
+    expect(wired).toContain("import { a } from './modules/a.js';\nimport { giftCards }");
   });
 
   it.each([
-    [
-      'no registerCommandApi',
-      commandApiWiring,
-      'export const other = () => {};',
-      /expected a top-level function `registerCommandApi`/,
-    ],
-    [
-      'no shared runner',
-      commandApiWiring,
-      'export const registerCommandApi = (app: A) => {\n  const handle = 1;\n  return { handle };\n};',
-      /uses `run`, which `registerCommandApi` no longer declares/,
-    ],
-    [
-      'no cache option',
-      appProjectionsWiring,
-      'export const appProjections = () => [a()];',
-      /destructure `cache`/,
-    ],
-    [
-      'a list built elsewhere',
-      appProjectionsWiring,
-      'export const appProjections = ({ cache }: O) => all(cache);',
-      /return an array literal/,
-    ],
-    [
-      'no query scope',
-      readApiWiring,
-      'export const registerReadApi = (app: A, deps: D) => {\n  const context = 1;\n  routes(app);\n};',
-      /expected one `….register\(async \(scope\) => \{ … \}\)`.*found 0/,
-    ],
-    [
-      'no query context',
-      readApiWiring,
-      'export const registerReadApi = (app: A, deps: D) => {\n  const stats = 1;\n};',
-      /uses `context`, which `registerReadApi` no longer declares/,
-    ],
-  ])('says what it expected when there is %s', (_what, wiring, source, message) => {
-    expect(() => wiring.wire(source, names)).toThrow(WiringError);
-    expect(() => wiring.wire(source, names)).toThrow(message);
-  });
-
-  it('picks the scope that registers query routes when there are several', () => {
-    const source = [
-      'export const registerReadApi = (app: A, deps: D) => {',
-      '  const context = 1;',
-      '  app.register(async (admin: A) => {',
-      '    adminRoutes(admin);',
-      '  });',
-      '  app.register(async (queries: A) => {',
-      '    accountQueryRoutes(queries, {});',
-      '  });',
-      '};',
-    ].join('\n');
-    const wired = readApiWiring.wire(source, names);
-    expect(wired).toContain(
-      '    accountQueryRoutes(queries, {});\n    giftCardQueryRoutes(queries, context);',
-    );
+    ['no module list', 'export const other = [a];', /expected a top-level `const modules = \[ … \]`/],
+    ['a list built elsewhere', 'export const modules = all();', /expected `modules` to be an array literal/],
+  ])('says what it expected when there is %s', (_what, source, message) => {
+    expect(() => modulesWiring.wire(source, names)).toThrow(WiringError);
+    expect(() => modulesWiring.wire(source, names)).toThrow(message);
   });
 });

@@ -12,8 +12,9 @@ import {
 import { positionToJson } from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { problemResponses } from '../../infra/http/problem-details.js';
+import type { CommandRoutesContext } from '../command-module.js';
 import type { CommandResult } from '../pipeline/handle-command.js';
-import { CommandHeaders, type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
+import { CommandHeaders, idempotencyKeyOf } from '../pipeline/http-command.js';
 import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 
 // Request bodies are the domain commands minus what the URL says; strict, so an unknown field is
@@ -46,7 +47,7 @@ const errors = problemResponses(400, 404, 409, 413, 415, 422);
 
 const tags = ['${n.kebabPlural}: commands'];
 
-export const ${n.camel}CommandRoutes = (app: HttpApp, run: HttpCommandRunner) => {
+export const ${n.camel}CommandRoutes = (app: HttpApp, { run }: CommandRoutesContext) => {
   app.post(
     '/${n.kebabPlural}',
     {
@@ -133,6 +134,7 @@ import { withLatency } from '../../infra/event-store/testing/with-latency.js';
 import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
 import { createLogger } from '../../infra/logger.js';
 import { registerCommandApi } from '../command-api.js';
+import { ${n.camel}Commands } from './index.js';
 
 let eventStore: EventStore;
 let app: HttpApp;
@@ -141,7 +143,7 @@ beforeEach(async () => {
   // Latency on every store call lets concurrent requests really interleave between read and append.
   eventStore = withLatency(createMemoryEventStore(), 2);
   app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
-  registerCommandApi(app, { eventStore, maxRetries: 10 });
+  registerCommandApi(app, { eventStore, maxRetries: 10, routes: [${n.camel}Commands] });
   await app.ready();
 });
 afterEach(() => app.close());
@@ -252,4 +254,11 @@ describe('${n.kebabPlural} command API', () => {
     expect(await eventTypes('o-1')).toHaveLength(9);
   });
 });
+`;
+
+/** commands/<plural>/index.ts: the module's part of the write side. */
+export const commandsIndex = (
+  n: AggregateNames,
+) => `/** The ${n.kebabPlural} module's part of the write side (composed into the module in app/modules/${n.kebabPlural}.ts). */
+export { ${n.camel}CommandRoutes as ${n.camel}Commands } from './${n.kebab}-routes.js';
 `;

@@ -97,8 +97,9 @@ export const ${n.camelPlural}Projection = ({ cache }: ${n.pascalPlural}Projectio
 
 /** projections/<plural>/<plural>-projection.test.ts: given events, then documents. */
 export const projectionTest = (n: AggregateNames) => `import { describe, expect, it } from 'vitest';
+import { projectionsOf } from '../../app/module.js';
+import { modules } from '../../app/modules.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
-import { appProjections } from '../app-projections.js';
 import { applyEvents, projectionSpec, readModel } from '../engine/testing/projection-spec.js';
 import { recordedEvents, testTime } from '../engine/testing/recorded-events.js';
 import { ${n.constantPlural}_PROJECTION, ${n.camelPlural}Projection } from './${n.kebabPlural}-projection.js';
@@ -122,8 +123,8 @@ const document = (fields: Record<string, unknown>) => ({
 describe('${n.kebabPlural} projection', () => {
   const spec = projectionSpec(${n.camelPlural}Projection());
 
-  it('is one of the app projections', () => {
-    expect(appProjections().map((projection) => projection.name)).toContain(${n.constantPlural}_PROJECTION);
+  it("is one of the app's projections (its module is in app/modules.ts)", () => {
+    expect(projectionsOf(modules, {}).map((projection) => projection.name)).toContain(${n.constantPlural}_PROJECTION);
   });
 
   it('${n.pascal}Created: an active ${n.words}', () =>
@@ -155,4 +156,14 @@ describe('${n.kebabPlural} projection', () => {
     expect(await readModel(again, projection)).toEqual(await readModel(once, projection));
   });
 });
+`;
+
+/** projections/<plural>/index.ts: the module's read models. */
+export const projectionsIndex = (
+  n: AggregateNames,
+) => `import type { ModuleProjections } from '../projection-module.js';
+import { ${n.camelPlural}Projection } from './${n.kebabPlural}-projection.js';
+
+/** The ${n.kebabPlural} module's read model (composed into the module in app/modules/${n.kebabPlural}.ts). */
+export const ${n.camel}Projections: ModuleProjections = ({ cache }) => [${n.camelPlural}Projection({ cache })];
 `;

@@ -136,6 +136,7 @@ import {
   ${n.camel}CacheKey,
 } from '../../projections/${n.kebabPlural}/${n.kebabPlural}-projection.js';
 import { type Harness, startReadApi } from '../testing/read-api-harness.js';
+import { ${n.camel}Queries } from './index.js';
 
 let harness: Harness;
 afterEach(() => harness?.close());
@@ -165,7 +166,7 @@ const expectProblem = (response: Awaited<ReturnType<typeof get>>, status: number
 
 describe('GET /${n.kebabPlural}/:id', () => {
   it('answers the view, without storage keys, with an ETag', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [${n.camel}Queries] });
     await seed(doc('g-1', { name: 'Second', revision: 1 }));
     const response = await get('/${n.kebabPlural}/g-1');
     expect(response.statusCode).toBe(200);
@@ -175,12 +176,12 @@ describe('GET /${n.kebabPlural}/:id', () => {
   });
 
   it('answers 404 problem+json for an unknown ${n.words}', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [${n.camel}Queries] });
     expectProblem(await get('/${n.kebabPlural}/nobody'), 404, '${n.kebab}-not-found');
   });
 
   it('answers 404 for a document that does not match the view, counts it and caches nothing', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [${n.camel}Queries] });
     await seed(doc('bad-1', { status: 'lost' as ${n.pascal}Document['status'] }));
     expectProblem(await get('/${n.kebabPlural}/bad-1'), 404, '${n.kebab}-not-found');
     expect(harness.readApi.stats()).toMatchObject({ invalidDocuments: 1, cacheFills: 0 });
@@ -188,7 +189,7 @@ describe('GET /${n.kebabPlural}/:id', () => {
   });
 
   it('misses, reads the read model and fills the cache; then hits', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [${n.camel}Queries] });
     await seed(doc('c-1', { revision: 4 }));
     expect((await get('/${n.kebabPlural}/c-1')).statusCode).toBe(200);
     const key = ${n.camel}CacheKey('c-1');
@@ -205,7 +206,7 @@ describe('GET /${n.kebabPlural}/:id', () => {
     ['an unknown query parameter', '/${n.kebabPlural}/g-1?fields=name', {}],
     ['a malformed x-min-position', '/${n.kebabPlural}/g-1', { 'x-min-position': 'soon' }],
   ])('refuses %s with 400, reading nothing', async (_name, url, headers) => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [${n.camel}Queries] });
     expectProblem(await get(url, headers), 400, 'invalid-request');
     expect(harness.calls).toEqual([]);
   });
@@ -213,7 +214,7 @@ describe('GET /${n.kebabPlural}/:id', () => {
 
 describe('GET /${n.kebabPlural}/:id with x-min-position', () => {
   it('waits until the projection reaches the position, then reads the read model, not the cache', async () => {
-    harness = await startReadApi();
+    harness = await startReadApi({ queries: [${n.camel}Queries] });
     await seed(doc('w-1', { revision: 0 }));
     await harness.setCheckpoint(${n.constantPlural}_PROJECTION, 5n);
     expect((await get('/${n.kebabPlural}/w-1')).json()).toMatchObject({ name: 'First' }); // cached now
@@ -232,7 +233,7 @@ describe('GET /${n.kebabPlural}/:id with x-min-position', () => {
   });
 
   it('answers 503 with Retry-After when the projection does not get there in time', async () => {
-    harness = await startReadApi({ consistencyTimeoutMs: 100 });
+    harness = await startReadApi({ queries: [${n.camel}Queries], consistencyTimeoutMs: 100 });
     await seed(doc('w-2'));
     await harness.setCheckpoint(${n.constantPlural}_PROJECTION, 10n);
     const response = await get('/${n.kebabPlural}/w-2', { 'x-min-position': '11' });
@@ -243,46 +244,24 @@ describe('GET /${n.kebabPlural}/:id with x-min-position', () => {
 `;
 
 /**
- * read-api/<plural>/<name>-read-your-writes.test.ts: end to end through the three wiring files, the
- * write API, the app's projectors and the read API.
+ * read-api/<plural>/<name>-read-your-writes.test.ts: end to end through the module list (app/modules.ts):
+ * the write API, the app's projectors and the read API.
  */
 export const readYourWritesTest = (
   n: AggregateNames,
 ) => `import { afterEach, describe, expect, it } from 'vitest';
-import { registerCommandApi } from '../../commands/command-api.js';
-import { createLruCache } from '../../infra/cache/lru-cache.js';
-import { loadConfig } from '../../infra/config.js';
-import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
-import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
-import { createLogger } from '../../infra/logger.js';
-import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
-import { type Projections, startProjections } from '../../projections/start-projections.js';
-import { registerReadApi } from '../read-api.js';
+import { type InProcessApp, startInProcessApp } from '../../app/testing/in-process-app.js';
 
-let app: HttpApp;
-let projections: Projections;
+let running: InProcessApp | undefined;
 afterEach(async () => {
-  await app?.close();
-  await projections?.stop();
+  await running?.stop();
+  running = undefined;
 });
 
 describe('${n.kebabPlural}: read your writes', () => {
   it('shows each command on the read that carries its position', async () => {
-    const logger = createLogger({ level: 'silent' });
-    const eventStore = createMemoryEventStore();
-    const readStore = createEmbeddedReadStore();
-    const cache = createLruCache();
-    projections = startProjections({ eventStore, readStore, cache, logger, config: loadConfig({}) });
-    app = createHttpApp({ logger, bodyLimit: 1024 });
-    registerCommandApi(app, { eventStore, maxRetries: 3 });
-    registerReadApi(app, {
-      readStore,
-      cache,
-      logger,
-      waitForCheckpoint: projections.waitForCheckpoint,
-      config: { consistencyTimeoutMs: 10_000, cacheTtlSeconds: 60, cacheTimeoutMs: 500 },
-    });
-    await app.ready();
+    running = await startInProcessApp();
+    const { app } = running;
 
     const command = async (url: string, payload: object = {}) => {
       const response = await app.inject({ method: 'POST', url, payload });
@@ -307,4 +286,11 @@ describe('${n.kebabPlural}: read your writes', () => {
     });
   });
 });
+`;
+
+/** read-api/<plural>/index.ts: the module's part of the read API. */
+export const readApiIndex = (
+  n: AggregateNames,
+) => `/** The ${n.kebabPlural} module's part of the read API (composed into the module in app/modules/${n.kebabPlural}.ts). */
+export { ${n.camel}QueryRoutes as ${n.camel}Queries } from './${n.kebab}-query-routes.js';
 `;
