@@ -94,20 +94,9 @@ const importsOf = (file: string): Import[] =>
 
 const repository = FOLDERS.flatMap(sourceFiles).flatMap(importsOf);
 
-/**
- * Imports that break a rule today and are on their way out: the transfer routes answer with the
- * transfer's view, which lives in read-api/. The process-manager work in commands/transfers/ moves
- * it; delete each line here when its import is gone (a listed import that no longer exists is
- * harmless, an unlisted violation fails).
- */
-const PENDING = [
-  'commands/ imports nothing from read-api/: commands/transfers/transfer-reply.ts imports read-api/transfers/transfer-views.js',
-  'commands/ imports nothing from read-api/: commands/transfers/transfer-routes.ts imports read-api/transfers/transfer-views.js',
-];
-
 describe('architecture', () => {
   it('the repository keeps every layer rule', () => {
-    expect(violations(repository).filter((violation) => !PENDING.includes(violation))).toEqual([]);
+    expect(violations(repository)).toEqual([]);
   });
 
   it('the checks see imports at all (guards against a vacuous pass)', () => {
