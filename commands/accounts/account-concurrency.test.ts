@@ -7,6 +7,7 @@ import { createSqliteEventStore } from '../../infra/event-store/sqlite-event-sto
 import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
 import { createLogger } from '../../infra/logger.js';
 import { registerCommandApi } from '../command-api.js';
+import { accountCommands } from './index.js';
 
 /**
  * No lost updates on the embedded store, through HTTP: 50 concurrent withdrawals of 1 from an
@@ -22,7 +23,7 @@ describe('concurrent withdrawals on SQLite', () => {
     dir = mkdtempSync(join(tmpdir(), 'eventfold-concurrency-'));
     eventStore = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
     app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
-    registerCommandApi(app, { eventStore, maxRetries: 100 });
+    registerCommandApi(app, { eventStore, maxRetries: 100, routes: [accountCommands] });
     await app.ready();
   });
   afterAll(async () => {

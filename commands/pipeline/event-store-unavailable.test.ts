@@ -6,6 +6,7 @@ import { createMemoryEventStore } from '../../infra/event-store/memory-event-sto
 import { unreachable } from '../../infra/event-store/testing/fault-injector.js';
 import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
 import { createLogger } from '../../infra/logger.js';
+import { accountCommands } from '../accounts/index.js';
 import { registerCommandApi } from '../command-api.js';
 
 /**
@@ -21,7 +22,7 @@ const apps: HttpApp[] = [];
 /** The write API over `eventStore`: by default the unreachable store, in some tests a wrapper of it. */
 const serve = async (eventStore: EventStore = outage.store) => {
   const served = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
-  registerCommandApi(served, { eventStore, maxRetries: 10 });
+  registerCommandApi(served, { eventStore, maxRetries: 10, routes: [accountCommands] });
   await served.ready();
   apps.push(served);
   return served;
