@@ -42,6 +42,8 @@ export type Page<E> = {
   events: E[];
   /** Set when the read reached the end of the log: the last position it looked at. */
   scannedTo?: bigint;
+  /** Set when the read stopped at an event it could not deliver (a damaged one): thrown after `events`. */
+  error?: unknown;
 };
 
 export async function* pagedSubscription<E extends { position: bigint }>(
@@ -59,12 +61,13 @@ export async function* pagedSubscription<E extends { position: bigint }>(
   const { signal, onCheckpoint } = options;
   while (!signal?.aborted) {
     const seen = appended.version;
-    const { events, scannedTo } = await readPage(after);
+    const { events, scannedTo, error } = await readPage(after);
     for (const event of events) {
       if (signal?.aborted) return;
       yield event;
       after = event.position;
     }
+    if (error !== undefined) throw error;
     if (scannedTo !== undefined) {
       if (onCheckpoint && (reported === undefined || scannedTo > reported)) {
         reported = scannedTo;

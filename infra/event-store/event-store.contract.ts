@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  CorruptEventError,
   type EventData,
   type EventMetadata,
   type EventStore,
@@ -17,6 +18,11 @@ export type EventStoreContractOptions = {
    * need an empty log; the others never assume one, so they also run against a shared server.
    */
   freshStore?: boolean;
+  /**
+   * Damages the stored event at `revision` of `streamId` behind the store's back (an edited file, a
+   * test server's fault hook, the memory store's test hook). Adds the tests of damaged events.
+   */
+  damage?: (store: EventStore, streamId: string, revision: number) => Promise<void> | void;
 };
 
 /**
@@ -34,6 +40,10 @@ export const eventStoreContract = (
 ): void => {
   if (!options.freshStore)
     console.warn(`skipped: 2 tests of the event store contract on ${name}: they need an empty store`);
+  if (!options.damage)
+    console.warn(
+      `skipped: the damaged-event tests of the event store contract on ${name}: no way to damage an event there`,
+    );
   describe(`event store contract: ${name}`, () => {
     let store: EventStore;
     let ns: string;
@@ -320,6 +330,81 @@ export const eventStoreContract = (
         expect(first?.data).toStrictEqual(data);
         expect(second?.data).toStrictEqual([1, 'two', null]);
         expect((await store.readAll(ours()))[0]?.data).toStrictEqual(data);
+      });
+    });
+
+    describe.runIf(options.damage)('damaged events', () => {
+      const damage = (streamId: string, revision: number) => options.damage?.(store, streamId, revision);
+
+      /** Three events in stream a, one in b; the second of a (revision 1) damaged. */
+      const damagedSetup = async () => {
+        const a = `${ns}-a`;
+        const b = `${ns}-b`;
+        await store.append(a, [event('Opened'), event('Deposited', { balanceAfter: 900 })], {
+          expectedRevision: 'no_stream',
+        });
+        await store.append(b, [event('Opened')], { expectedRevision: 'no_stream' });
+        await store.append(a, [event('Withdrawn')], { expectedRevision: 1 });
+        const all = await store.readAll(ours());
+        await damage(a, 1);
+        return { a, b, all, position: all[1]!.position };
+      };
+
+      const expectDamaged = async (read: Promise<unknown>, streamId: string, position: Position) => {
+        const error = await read.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(CorruptEventError);
+        expect(error).toMatchObject({ streamId, revision: 1, position });
+        expect((error as Error).message).toContain(streamId);
+      };
+
+      it('a stream read that meets one throws CorruptEventError naming the stream, revision and position', async () => {
+        const { a, b, position } = await damagedSetup();
+        await expectDamaged(store.readStream(a), a, position);
+        // What comes after it, and other streams, still read.
+        expect((await store.readStream(a, { fromRevision: 2 })).map((e) => e.type)).toEqual(['Withdrawn']);
+        expect((await store.readStream(b)).map((e) => e.type)).toEqual(['Opened']);
+      });
+
+      it('a read of $all that meets one throws, and reads on after its position', async () => {
+        const { a, all, position } = await damagedSetup();
+        await expectDamaged(store.readAll(ours()), a, position);
+        expect((await store.readAll({ ...ours(), after: position })).map((e) => e.position)).toEqual(
+          all.slice(2).map((e) => e.position),
+        );
+        expect((await store.readAll({ ...ours(), maxCount: 1 })).map((e) => e.position)).toEqual([
+          all[0]!.position,
+        ]);
+      });
+
+      it('a subscription yields every event before it, then throws; resubscribed after it, it goes on', async () => {
+        const { a, b, all, position } = await damagedSetup();
+        const sub = consume(store, ours());
+        await expectDamaged(
+          sub.until(() => false, 'the subscription to fail'),
+          a,
+          position,
+        );
+        expect(sub.events.map((e) => e.position)).toEqual([all[0]!.position]);
+        const after = consume(store, { ...ours(), after: position });
+        await after.until(() => after.events.length === 2, 'the events after the damaged one');
+        await after.stop();
+        expect(after.events.map((e) => e.streamId)).toEqual([b, a]);
+        // A subscriber that does not read that stream never meets it.
+        const others = consume(store, { after: before, filter: { streamPrefixes: [b] } });
+        await others.until(() => others.events.length === 1, "stream b's event");
+        await others.stop();
+      });
+
+      it('is reported by damagedEvents() where the store keeps that list', async () => {
+        const { a, position } = await damagedSetup();
+        await store.readStream(a).catch(() => {});
+        if (!store.damagedEvents) return;
+        expect(store.damagedEvents()).toEqual([
+          expect.objectContaining({ streamId: a, revision: 1, position }),
+        ]);
       });
     });
 

@@ -99,6 +99,16 @@ export interface EventStore {
   /** Position of the last event in `$all`, or undefined when the store is empty. */
   headPosition(): Promise<Position | undefined>;
 
+  /**
+   * Throws when the store could not take a write now (a read-only file or file system, a write
+   * lock it cannot get), without writing anything. For readiness; a store without it (EventStoreDB,
+   * where a write is the server's business) is checked by reading its head.
+   */
+  checkWrites?(): Promise<void>;
+
+  /** The damaged events this store has come across since it was opened (the latest few), for readiness. */
+  damagedEvents?(): readonly CorruptEventError[];
+
   close(): Promise<void>;
 }
 
@@ -135,6 +145,49 @@ export class EventStoreUnavailableError extends Error {
 
 export const isEventStoreUnavailable = (error: unknown): error is EventStoreUnavailableError =>
   error instanceof EventStoreUnavailableError;
+
+/**
+ * A stored event is not what was written: its checksum does not match its content, or its content
+ * cannot be read back. Every read that meets it (a stream read, a page of `$all`, a subscription)
+ * throws this instead of returning wrong data; a subscription first yields every event before it,
+ * and can be resumed `after: position` to go on past it. Retrying does not help: the store's data
+ * is damaged, and someone has to restore it (`npm run events -- verify` lists what is damaged).
+ */
+export class CorruptEventError extends Error {
+  override readonly name = 'CorruptEventError';
+
+  constructor(
+    readonly streamId: string,
+    readonly revision: number,
+    readonly position: Position,
+    /** What is wrong, e.g. `checksum mismatch` or `data is not JSON`. */
+    readonly reason: string,
+    /** The event's type as stored: like the rest, it cannot be trusted. */
+    readonly storedType?: string,
+  ) {
+    super(
+      `stream ${streamId}: the stored event at revision ${revision} (position ${position.toString(10)}) is damaged: ${reason}`,
+    );
+  }
+}
+
+export const isCorruptEvent = (error: unknown): error is CorruptEventError =>
+  error instanceof CorruptEventError;
+
+/** The damaged events a store has met, without repeats, the latest `limit` kept (for readiness). */
+export const damagedEventLog = (limit = 20) => {
+  const seen = new Map<Position, CorruptEventError>();
+  return {
+    /** Records the error and returns it, so that adapters can `throw damaged.record(error)`. */
+    record(error: CorruptEventError): CorruptEventError {
+      seen.delete(error.position);
+      seen.set(error.position, error);
+      if (seen.size > limit) seen.delete(seen.keys().next().value as Position);
+      return error;
+    },
+    list: (): readonly CorruptEventError[] => [...seen.values()],
+  };
+};
 
 export const positionToJson = (position: Position): string => position.toString(10);
 

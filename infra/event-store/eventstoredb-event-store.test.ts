@@ -35,7 +35,16 @@ const target = () => realServer ?? testServer.url;
 
 describe(realServer ? 'EventStoreDB (EVENTSTORE_URL)' : 'EventStoreDB (wire-level test server)', () => {
   if (realServer) eventStoreContract('EventStoreDB', () => createEventStoreDbEventStore(realServer));
-  else eventStoreContract('EventStoreDB wire-level test server', freshTestServerStore, { freshStore: true });
+  else
+    eventStoreContract('EventStoreDB wire-level test server', freshTestServerStore, {
+      freshStore: true,
+      damage: (store, streamId, revision) =>
+        servers
+          .get(store)
+          ?.faults.alterEventData(streamId, revision, (data) =>
+            JSON.parse(JSON.stringify(data).replace('9', '7')),
+          ),
+    });
 
   it('resumes from every checkpoint it reported: nothing skipped, nothing twice', async () => {
     const store = createEventStoreDbEventStore(target());
@@ -329,16 +338,19 @@ describe('EventStoreDB adapter, without a server', () => {
 });
 
 /** A new test server per store, so the contract's tests that need an empty log run too. */
+const servers = new WeakMap<object, EsdbTestServer>();
 const freshTestServerStore = async (): Promise<EventStore> => {
   const server = await startEsdbTestServer();
   const store = createEventStoreDbEventStore(server.url);
-  return {
+  const fresh = {
     ...store,
     async close() {
       await store.close();
       await server.stop();
     },
   };
+  servers.set(fresh, server);
+  return fresh;
 };
 
 const event = (type: string, data: unknown = { at: Date.now() }): EventData => ({

@@ -18,7 +18,10 @@ import {
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
+import { eventChecksum } from './checksum.js';
 import {
+  CorruptEventError,
+  damagedEventLog,
   type EventData,
   type EventMetadata,
   type EventStore,
@@ -47,12 +50,24 @@ import { subscribeToAllOf } from './eventstoredb-subscription.js';
  * port's EventStoreUnavailableError, which the command pipeline retries and answers with 503.
  *
  * System events (a `$` type or stream) are not ours: reads and subscriptions skip them.
+ *
+ * Every event appended here carries a checksum of its content in its metadata (CHECKSUM_KEY),
+ * checked on every read: a mismatch is the port's CorruptEventError. Events written by others,
+ * without one, are read unchecked.
  */
 export const createEventStoreDbEventStore = (connection: string | EventStoreDBClient): EventStore => {
   // A connection string, or a client configured some other way (certificates, credentials).
   if (typeof connection === 'string') refuseUnsupportedSettings(connection);
   const client =
     typeof connection === 'string' ? EventStoreDBClient.connectionString(connection) : connection;
+  const damaged = damagedEventLog();
+  const recorded = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined => {
+    try {
+      return toRecorded(resolved);
+    } catch (error) {
+      throw error instanceof CorruptEventError ? damaged.record(error) : error;
+    }
+  };
 
   const currentRevision = async (streamId: string): Promise<number | 'no_stream'> => {
     try {
@@ -79,7 +94,7 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
           throw new WrongExpectedRevisionError(streamId, expectedRevision, await currentRevision(streamId));
         }
         try {
-          const result = await client.appendToStream(streamId, events.map(toEventData), {
+          const result = await client.appendToStream(streamId, events.map(toEventData(streamId)), {
             expectedRevision: toExpected(expectedRevision),
           });
           if (!result.success) {
@@ -102,7 +117,7 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
       unavailableOnTransient('read stream', async () => {
         try {
           const read = await take(client.readStream(streamId, { fromRevision: BigInt(fromRevision) }));
-          return read.flatMap((resolved) => toRecorded(resolved) ?? []);
+          return read.flatMap((resolved) => recorded(resolved) ?? []);
         } catch (error) {
           if (error instanceof StreamNotFoundError) return [];
           throw error;
@@ -127,8 +142,9 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
             const at = fromEsdbPosition(position);
             if (last !== undefined && at <= last) continue;
             [from, last] = [position, at];
-            const event = toRecorded(resolved);
-            if (event && matchesFilter(event, filter)) events.push(event);
+            if (!resolved.event || !matchesFilter(resolved.event, filter)) continue;
+            const event = recorded(resolved);
+            if (event) events.push(event);
             if (events.length === maxCount) break;
           }
           if (page.length < PAGE) break;
@@ -137,7 +153,7 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
       }),
 
     subscribeToAll(options = {}) {
-      return subscribeToAllOf(client, toRecorded, options);
+      return subscribeToAllOf(client, recorded, options);
     },
 
     headPosition: () =>
@@ -152,12 +168,16 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
           for (const resolved of page) {
             const position = resolved.event?.position;
             if (!position) continue;
-            if (toRecorded(resolved)) return fromEsdbPosition(position);
+            // Only whether it is ours: a damaged head is still the head.
+            const event = resolved.event;
+            if (event && !isSystem(event.type, event.streamId)) return fromEsdbPosition(position);
             from = position;
           }
           if (page.length < size) return undefined;
         }
       }),
+
+    damagedEvents: damaged.list,
 
     async close() {
       await client.dispose();
@@ -202,10 +222,34 @@ const toExpected = (expected: ExpectedRevision): AppendExpectedRevision =>
         ? ANY
         : BigInt(expected);
 
+/**
+ * Where the checksum goes in an event's metadata: eventChecksum() of the stream id, the type and the
+ * JSON text of the data and of the metadata without this key (the revision is left out: with 'any'
+ * or 'exists' the server assigns it after the checksum is made). The client writes JSON with
+ * JSON.stringify and parses it on the way back, so stringifying what it returns gives back the
+ * text that was hashed, unless it was changed.
+ */
+export const CHECKSUM_KEY = 'eventfoldChecksum';
+
+const checksumOf = (streamId: string, type: string, data: unknown, metadata: unknown) =>
+  eventChecksum({
+    streamId,
+    type,
+    data: JSON.stringify(data) ?? '',
+    metadata: JSON.stringify(metadata) ?? '',
+  });
+
 // `data: undefined` would make the client throw inside its encoder, an unhandled rejection that
 // ends the process; it is stored as JSON null, as the SQLite store stores it.
-const toEventData = ({ type, data, metadata }: EventData) =>
-  jsonEvent({ id: toEventId(metadata.eventId), type, data: (data ?? null) as JSONType, metadata });
+const toEventData =
+  (streamId: string) =>
+  ({ type, data, metadata }: EventData) =>
+    jsonEvent({
+      id: toEventId(metadata.eventId),
+      type,
+      data: (data ?? null) as JSONType,
+      metadata: { ...metadata, [CHECKSUM_KEY]: checksumOf(streamId, type, data ?? null, metadata) },
+    });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -229,12 +273,29 @@ const toRecorded = (resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedE
   if (!event || isSystem(event.type, event.streamId)) return undefined;
   if (!event.position)
     throw new Error('EventStoreDB returned an event without its position (server before 22.6?)');
+  const position = fromEsdbPosition(event.position);
+  let metadata = event.metadata as unknown;
+  if (isPlainObject(metadata) && CHECKSUM_KEY in metadata) {
+    const { [CHECKSUM_KEY]: checksum, ...rest } = metadata;
+    if (checksum !== checksumOf(event.streamId, event.type, event.data, rest))
+      throw new CorruptEventError(
+        event.streamId,
+        Number(event.revision),
+        position,
+        'its checksum does not match its content',
+        event.type,
+      );
+    metadata = rest;
+  }
   return {
     streamId: event.streamId,
     revision: Number(event.revision),
-    position: fromEsdbPosition(event.position),
+    position,
     type: event.type,
     data: event.data,
-    metadata: event.metadata as EventMetadata,
+    metadata: metadata as EventMetadata,
   };
 };
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);

@@ -64,8 +64,10 @@ export async function* subscribeToAllOf(
     const position = fromEsdbPosition(recorded);
     if (delivered !== undefined && position <= delivered) continue;
     delivered = position;
+    // The filter first: a damaged event this subscriber does not read is not its business.
+    if (!item.event || !matchesFilter(item.event, filter)) continue;
     const event = toRecorded(item);
-    if (event && matchesFilter(event, filter)) yield event;
+    if (event) yield event;
   }
 }
 

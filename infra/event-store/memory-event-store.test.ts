@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { eventStoreContract } from './event-store.contract.js';
-import { createMemoryEventStore } from './memory-event-store.js';
+import { createMemoryEventStore, type MemoryEventStore } from './memory-event-store.js';
 
-eventStoreContract('memory', createMemoryEventStore, { freshStore: true });
+eventStoreContract('memory', createMemoryEventStore, {
+  freshStore: true,
+  damage: (store, streamId, revision) => (store as MemoryEventStore).damage(streamId, revision),
+});
 
 describe('memory event store', () => {
   it('an append with an event it cannot copy writes none of its events', async () => {

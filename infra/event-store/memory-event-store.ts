@@ -1,7 +1,9 @@
 import { AppendSignal, pagedSubscription } from './append-signal.js';
 import {
   type AppendResult,
+  CorruptEventError,
   checkExpectedRevision,
+  damagedEventLog,
   type EventData,
   type EventStore,
   type ExpectedRevision,
@@ -13,18 +15,44 @@ import {
 
 const PAGE = 500;
 
+export type MemoryEventStore = EventStore & {
+  /**
+   * Test hook: from now on the event at `revision` of `streamId` reads as damaged (as a stored event
+   * whose checksum no longer matches does in the other stores): every read that meets it throws
+   * CorruptEventError.
+   */
+  damage(streamId: string, revision: number): void;
+};
+
 /** The event store in an array: for unit tests and as the reference the contract suite pins down. */
-export const createMemoryEventStore = (): EventStore => {
+export const createMemoryEventStore = (): MemoryEventStore => {
   const log: RecordedEvent[] = [];
   const streams = new Map<string, RecordedEvent[]>();
   const appended = new AppendSignal();
+  const damagedPositions = new Set<bigint>();
+  const damaged = damagedEventLog();
+
+  /** A copy of the event, or CorruptEventError if it was damaged (the test hook). */
+  const copy = (event: RecordedEvent): RecordedEvent => {
+    if (damagedPositions.has(event.position))
+      throw damaged.record(
+        new CorruptEventError(
+          event.streamId,
+          event.revision,
+          event.position,
+          'its checksum does not match its content',
+          event.type,
+        ),
+      );
+    return structuredClone(event);
+  };
 
   const readAll = ({ after, maxCount = Number.MAX_SAFE_INTEGER, filter }: ReadAllOptions = {}) => {
     // Positions here are index + 1, so the first candidate is at index `after`.
     const out: RecordedEvent[] = [];
     for (let i = after === undefined ? 0 : Number(after); i < log.length && out.length < maxCount; i++) {
       const event = log[i] as RecordedEvent;
-      if (matchesFilter(event, filter)) out.push(structuredClone(event));
+      if (matchesFilter(event, filter)) out.push(copy(event));
     }
     return out;
   };
@@ -58,7 +86,7 @@ export const createMemoryEventStore = (): EventStore => {
     },
 
     async readStream(streamId, { fromRevision = 0 } = {}) {
-      return (streams.get(streamId) ?? []).slice(fromRevision).map((e) => structuredClone(e));
+      return (streams.get(streamId) ?? []).slice(fromRevision).map(copy);
     },
 
     async readAll(options) {
@@ -68,7 +96,16 @@ export const createMemoryEventStore = (): EventStore => {
     subscribeToAll({ after, filter, signal, onCheckpoint }: SubscribeOptions = {}) {
       return pagedSubscription(
         (from) => {
-          const events = readAll({ after: from, filter, maxCount: PAGE });
+          const events: RecordedEvent[] = [];
+          for (let i = from === undefined ? 0 : Number(from); i < log.length && events.length < PAGE; i++) {
+            const event = log[i] as RecordedEvent;
+            if (!matchesFilter(event, filter)) continue;
+            try {
+              events.push(copy(event));
+            } catch (error) {
+              return { events, error };
+            }
+          }
           // Fewer than a page means the scan reached the end of the log as it is now.
           return events.length < PAGE && log.length > 0
             ? { events, scannedTo: BigInt(log.length) }
@@ -81,6 +118,14 @@ export const createMemoryEventStore = (): EventStore => {
 
     async headPosition() {
       return log.length === 0 ? undefined : BigInt(log.length);
+    },
+
+    damagedEvents: damaged.list,
+
+    damage(streamId, revision) {
+      const event = streams.get(streamId)?.[revision];
+      if (!event) throw new Error(`no event at revision ${revision} of ${streamId}`);
+      damagedPositions.add(event.position);
     },
 
     async close() {},

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { AppendSignal, pagedSubscription } from './append-signal.js';
 import {
   type AppendResult,
+  CorruptEventError,
   checkExpectedRevision,
+  damagedEventLog,
   type EventData,
   type EventFilter,
   type EventStore,
@@ -13,18 +13,26 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from './event-store.js';
+import {
+  COLUMNS,
+  COLUMNS_WITHOUT_CHECKSUM,
+  hasChecksumColumn,
+  insertStatement,
+  openEventsDatabase,
+  openEventsDatabaseReadOnly,
+  type Row,
+  type SqliteSynchronous,
+  toRecorded,
+} from './sqlite-database.js';
+import { checkWritable, type OwnedDatabase, openOwnedEventsDatabase } from './sqlite-start-checks.js';
 
-/**
- * How hard SQLite works to keep a commit. In WAL mode:
- * - 'normal' writes each commit to the WAL file before the append is acknowledged and fsyncs only at
- *   checkpoints. The write is in the OS page cache, so it survives the process being killed (kill -9,
- *   a crash, an OOM kill) but not a power cut or a kernel panic.
- * - 'full' also fsyncs the WAL on every commit, so an acknowledged append survives power loss too.
- * The default is 'full': the event log is the source of truth and "no acknowledged write may be
- * lost" holds for the whole machine, as it does for EventStoreDB, which flushes every write. Pick
- * 'normal' where the disk's fsync is too slow and losing the last moments on power loss is acceptable.
- */
-export type SqliteSynchronous = 'full' | 'normal';
+export { EVENTS_SCHEMA, openEventsDatabase, type SqliteSynchronous } from './sqlite-database.js';
+
+/** Where the store tells what it did at start-up (checksums added to an old file) and what went wrong on the side. */
+export type StoreLog = {
+  info(detail: Record<string, unknown>, message: string): void;
+  warn(detail: Record<string, unknown>, message: string): void;
+};
 
 export type SqliteEventStoreOptions = {
   /** The database file, e.g. `${DATA_DIR}/events.sqlite`; its directory is created if missing. */
@@ -33,52 +41,17 @@ export type SqliteEventStoreOptions = {
   synchronous?: SqliteSynchronous;
   /** How often a caught-up subscription looks for appends by other processes (a script, a second app). */
   pollMs?: number;
+  /**
+   * Set by the one process that owns the store (the app's writer, holding DATA_DIR's lock): the
+   * file is checked before it is used, and the history marker at this path is kept up with the log
+   * (sqlite-start-checks.ts, store-marker.ts). A refusal throws EventStoreStartError.
+   */
+  markerFile?: string;
+  /** Opens an existing file read-only, changing nothing: for tools that inspect a store. Appends fail. */
+  readonly?: boolean;
+  log?: StoreLog;
 };
 
-/**
- * The whole schema: one table, `position` is the rowid, so `$all` is the table in key order and
- * positions are assigned in commit order (SQLite has one writer at a time, and never reuses a rowid
- * here because events are never deleted). The unique (stream_id, revision) index serves stream reads
- * and the current-revision check; (type, position) serves subscriptions filtered by event type.
- * Exported so a benchmark can time bare inserts into the same table.
- */
-export const EVENTS_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY,
-    stream_id TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    data TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    UNIQUE (stream_id, revision)
-  );
-  CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
-`;
-
-/** Opens (and creates, if needed) an events database with the store's pragmas and schema. */
-export const openEventsDatabase = ({
-  file,
-  synchronous = 'full',
-}: Pick<SqliteEventStoreOptions, 'file' | 'synchronous'>): Database.Database => {
-  mkdirSync(dirname(file), { recursive: true });
-  // `timeout`: how long a write waits for another process's write lock before failing.
-  const db = new Database(file, { timeout: 5000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.exec(EVENTS_SCHEMA);
-  return db;
-};
-
-type Row = {
-  position: number;
-  stream_id: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-};
-
-const COLUMNS = 'position, stream_id, revision, type, data, metadata';
 const PAGE = 500;
 
 // One type: the (type, position) index yields matches in position order. Several: walking that
@@ -90,29 +63,55 @@ const typeClause = (count: number) =>
 const prefixClause = (count: number) =>
   count === 0 ? '0' : `(${Array(count).fill('instr(stream_id, ?) = 1').join(' OR ')})`;
 
-const toRecorded = (row: Row): RecordedEvent => ({
-  streamId: row.stream_id,
-  revision: row.revision,
-  position: BigInt(row.position),
-  type: row.type,
-  data: JSON.parse(row.data),
-  metadata: JSON.parse(row.metadata),
-});
+const open = (options: SqliteEventStoreOptions): { db: Database.Database; owned?: OwnedDatabase } => {
+  const onChecksumsAdded = (events: number, ms: number) =>
+    options.log?.info(
+      { file: options.file, events, ms },
+      'event log from before checksums: computed the checksum of every event, once',
+    );
+  if (options.readonly) return { db: openEventsDatabaseReadOnly(options.file) };
+  if (options.markerFile === undefined)
+    return {
+      db: openEventsDatabase({ file: options.file, synchronous: options.synchronous, onChecksumsAdded }),
+    };
+  const owned = openOwnedEventsDatabase({
+    file: options.file,
+    synchronous: options.synchronous,
+    markerFile: options.markerFile,
+    onChecksumsAdded,
+    onMarkerError: (error) =>
+      options.log?.warn(
+        { err: error, file: options.markerFile },
+        'the history marker could not be written; retrying with the next append',
+      ),
+  });
+  return { db: owned.db, owned };
+};
 
 /** The embedded event store: durable in one SQLite file, the default when EVENTSTORE_URL is unset. */
 export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventStore => {
-  const db = openEventsDatabase(options);
+  const { db, owned } = open(options);
   const appended = new AppendSignal();
   const closing = new AbortController();
+  const damaged = damagedEventLog();
+  // A read-only look at a file from before checksums: its rows are read unchecked.
+  const columns = options.readonly && !hasChecksumColumn(db) ? COLUMNS_WITHOUT_CHECKSUM : COLUMNS;
 
   const lastRevision = db.prepare('SELECT MAX(revision) FROM events WHERE stream_id = ?').pluck();
-  const insert = db.prepare(
-    'INSERT INTO events (stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?)',
-  );
+  const insert = options.readonly ? undefined : insertStatement(db);
   const streamFrom = db.prepare<[string, number], Row>(
-    `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`,
+    `SELECT ${columns} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`,
   );
   const head = db.prepare('SELECT MAX(position) FROM events').pluck();
+
+  /** Every row checked against its checksum; the first damaged one throws, and is remembered. */
+  const recorded = (row: Row): RecordedEvent => {
+    try {
+      return toRecorded(row);
+    } catch (error) {
+      throw error instanceof CorruptEventError ? damaged.record(error) : error;
+    }
+  };
 
   // One prepared statement per filter shape (how many types, how many prefixes), made on first use.
   const allStatements = new Map<string, Database.Statement<unknown[], Row>>();
@@ -126,7 +125,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
       if (types) where.push(typeClause(types.length));
       if (prefixes) where.push(prefixClause(prefixes.length));
       statement = db.prepare<unknown[], Row>(
-        `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`,
+        `SELECT ${columns} FROM events WHERE ${where.join(' AND ')} ORDER BY position LIMIT ?`,
       );
       allStatements.set(key, statement);
     }
@@ -135,6 +134,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
 
   const appendOne = db.transaction(
     (streamId: string, events: readonly EventData[], expected: ExpectedRevision): AppendResult => {
+      if (!insert) throw new Error(`${options.file} is open read-only`);
       const current = lastRevision.get(streamId) as number | null;
       checkExpectedRevision(streamId, expected, current ?? undefined);
       let revision = current ?? -1;
@@ -142,7 +142,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
       for (const { type, data, metadata } of events) {
         revision += 1;
         const json = JSON.stringify(data) ?? 'null';
-        position = insert.run(streamId, revision, type, json, JSON.stringify(metadata)).lastInsertRowid;
+        position = insert(streamId, revision, type, json, JSON.stringify(metadata));
       }
       return { nextRevision: revision, position: BigInt(position) };
     },
@@ -165,12 +165,12 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     batch.map((pending) => {
       try {
         const result = appendOne(pending.streamId, pending.events, pending.expected);
-        return () => pending.resolve(result);
+        return { settle: () => pending.resolve(result), position: result.position };
       } catch (error) {
         // Some errors (a full disk, I/O) make SQLite roll back the whole transaction, not just the
         // savepoint: nothing before this append stands, and what follows would commit on its own.
         if (!db.inTransaction) throw error;
-        return () => pending.reject(error);
+        return { settle: () => pending.reject(error), position: undefined };
       }
     }),
   );
@@ -178,21 +178,33 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     const batch = queue;
     queue = [];
     if (batch.length === 0) return;
-    let settle: Array<() => void>;
+    let outcomes: Array<{ settle: () => void; position: bigint | undefined }>;
     try {
-      settle = commitAll.immediate(batch);
+      outcomes = commitAll.immediate(batch);
     } catch (error) {
       for (const pending of batch) pending.reject(error);
       return;
     }
     appended.notify();
-    for (const settleOne of settle) settleOne();
+    for (const { settle, position } of outcomes) {
+      if (position !== undefined) owned?.keeper.advanced(position);
+      settle();
+    }
   };
 
   // A page and the head it was read against, in one read transaction: with another process writing,
   // two separate statements could see different snapshots and report as scanned an event never read.
+  // A damaged event ends the page: the events before it are delivered, then its error is thrown.
   const readPage = db.transaction((after: bigint | undefined, filter: EventFilter | undefined) => {
-    const events = selectAll(after, PAGE, filter).map(toRecorded);
+    const rows = selectAll(after, PAGE, filter);
+    const events: RecordedEvent[] = [];
+    for (const row of rows) {
+      try {
+        events.push(recorded(row));
+      } catch (error) {
+        return { events, error };
+      }
+    }
     if (events.length === PAGE) return { events };
     const last = head.get() as number | null;
     return last === null ? { events } : { events, scannedTo: BigInt(last) };
@@ -208,12 +220,12 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     },
 
     async readStream(streamId, { fromRevision = 0 } = {}) {
-      return streamFrom.all(streamId, fromRevision).map(toRecorded);
+      return streamFrom.all(streamId, fromRevision).map(recorded);
     },
 
     async readAll({ after, maxCount, filter }: ReadAllOptions = {}) {
       if (maxCount !== undefined && maxCount < 1) return [];
-      return selectAll(after, maxCount ?? -1, filter).map(toRecorded);
+      return selectAll(after, maxCount ?? -1, filter).map(recorded);
     },
 
     subscribeToAll({ after, filter, signal, onCheckpoint }: SubscribeOptions = {}) {
@@ -231,10 +243,23 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
       return last === null ? undefined : BigInt(last);
     },
 
+    async checkWrites() {
+      if (options.readonly) throw new Error(`${options.file} is open read-only`);
+      checkWritable(db, options.file);
+      if (owned?.keeper.failing)
+        throw new Error(`the history marker ${options.markerFile} cannot be written (see the log)`);
+    },
+
+    damagedEvents: damaged.list,
+
     async close() {
       flush();
       closing.abort();
-      db.close();
+      try {
+        if (owned) await owned.keeper.close();
+      } finally {
+        db.close();
+      }
     },
   };
 };

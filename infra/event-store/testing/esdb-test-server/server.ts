@@ -10,7 +10,7 @@
  * Streams.BatchAppend (optional), ServerFeatures.GetSupportedMethods; expected revisions and
  * idempotent retries; HTTP/2 flow control and the 100-streams-per-connection limit; a log that
  * starts as a fresh node's does (an epoch record, `$epoch-information`, `$settings`); faults
- * (dropped subscriptions, refused connections, legacy transactions, system events).
+ * (dropped subscriptions, refused connections, legacy transactions, system events, altered data).
  * Not implemented: persistence, TLS, authentication and ACLs, stream metadata ($maxCount, $maxAge,
  * truncation), deletes and tombstones, link events (resolveLinkTos), filtered reads of `$all` (only
  * filtered subscriptions), persistent subscriptions, projections, users, operations, gossip and
@@ -97,6 +97,11 @@ export type EsdbTestServer = {
     ): void;
     /** A `$`-typed event in a `$`-stream, as nodes write ($stats, $settings...). */
     appendSystemEvent(): void;
+    /**
+     * Replaces the JSON data of an event already written with `change(data)`, in place (same record,
+     * same position), as bit rot or an edit on the node would: what a reader's checksum is for.
+     */
+    alterEventData(streamId: string, revision: number, change: (data: unknown) => unknown): void;
   };
   /** gRPC calls currently open, abandoned ones included. */
   openCalls(): number;
@@ -201,6 +206,15 @@ export const startEsdbTestServer = async ({
       },
       appendSystemEvent() {
         log.append(`$stats-127.0.0.1:${port}`, 'any', [statsEvent()]);
+      },
+      alterEventData(streamId, revision, change) {
+        const event = log.stream(streamId)?.[revision];
+        if (!event) throw new Error(`no event at revision ${revision} of ${streamId}`);
+        log.rewriteData(
+          streamId,
+          revision,
+          json(change(JSON.parse(Buffer.from(event.data).toString('utf8')))),
+        );
       },
     },
     openCalls: () => openCalls,

@@ -241,6 +241,16 @@ export const createTransactionLog = () => {
       return written;
     },
 
+    /**
+     * Changes a written event's data in place, as a damaged disk or a hand would: same record, same
+     * position, other bytes. For the fault hook that tests checksums.
+     */
+    rewriteData(streamId: string, revision: number, data: Uint8Array) {
+      const event = streams.get(streamId)?.[revision];
+      if (!event) throw new Error(`no event at revision ${revision} of ${streamId}`);
+      (event as { data: Uint8Array }).data = data;
+    },
+
     /** A record that is not an event (an epoch record, say): it takes room, no read returns it. */
     appendSystemRecord(dataLength: number) {
       writeRecord(FRAME + HEADER + SYSTEM_FIXED + dataLength);
