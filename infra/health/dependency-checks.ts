@@ -3,13 +3,36 @@ import { type EventStore, positionToJson } from '../event-store/event-store.js';
 import type { ReadStore } from '../read-store/read-store.js';
 import type { HealthCheck } from './readiness.js';
 
-/** The event store answers: reading the head of `$all` is the cheapest call every adapter has. */
+/**
+ * For the processes that write events: the event store answers (reading the head of `$all`, the
+ * cheapest call every adapter has), and could take a write now, where the adapter can tell without
+ * writing (the embedded store: its file, WAL and folder are writable and its write lock can be had;
+ * EventStoreDB: answering is the check). Damaged events the store has met (their checksum did not
+ * match) make it degraded, and are listed: commands on their streams fail with a 500, every other
+ * stream is served, so the process stays in rotation while someone restores them.
+ */
 export const eventStoreCheck = (eventStore: EventStore): HealthCheck => ({
   name: 'eventStore',
   critical: true,
   async run() {
     const head = await eventStore.headPosition();
-    return { status: 'up', detail: { head: head === undefined ? null : positionToJson(head) } };
+    await eventStore.checkWrites?.();
+    const damaged = eventStore.damagedEvents?.() ?? [];
+    return {
+      status: damaged.length > 0 ? 'degraded' : 'up',
+      detail: {
+        head: head === undefined ? null : positionToJson(head),
+        ...(eventStore.checkWrites && { writable: true }),
+        ...(damaged.length > 0 && {
+          damagedEvents: damaged.map(({ streamId, revision, position, reason }) => ({
+            streamId,
+            revision,
+            position: positionToJson(position),
+            reason,
+          })),
+        }),
+      },
+    };
   },
 });
 

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError } from '../event-store/event-store.js';
 import { createMemoryEventStore } from '../event-store/memory-event-store.js';
+import { createSqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { createHttpApp } from '../http/create-http-app.js';
 import { createLogger } from '../logger.js';
 import { eventStoreCheck } from './dependency-checks.js';
@@ -75,6 +79,68 @@ describe('readiness', () => {
     expect(body).toMatchObject({
       ready: false,
       checks: { eventStore: { status: 'down', error: 'UNAVAILABLE: connection refused' } },
+    });
+    await app.close();
+  });
+
+  it('is not ready (503, eventStore down) when the event store could not take a write, though it reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventfold-readiness-'));
+    try {
+      const file = join(dir, 'events.sqlite');
+      await createSqliteEventStore({ file }).close();
+      const readOnly = createSqliteEventStore({ file, readonly: true });
+      const { app, ready } = await serve([eventStoreCheck(readOnly)]);
+      const { code, body } = await ready();
+      expect(code).toBe(503);
+      expect(body.checks.eventStore).toMatchObject({
+        status: 'down',
+        error: expect.stringMatching(/read-only/),
+      });
+      await app.close();
+      await readOnly.close();
+
+      const writable = createSqliteEventStore({ file });
+      const again = await serve([eventStoreCheck(writable)]);
+      expect((await again.ready()).body.checks.eventStore).toMatchObject({
+        status: 'up',
+        detail: { head: null, writable: true },
+      });
+      await again.app.close();
+      await writable.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports the damaged events the store met: degraded, still ready', async () => {
+    const store = createMemoryEventStore();
+    const metadata = { eventId: 'e', correlationId: 'c', causationId: 'c', occurredAt: '', schemaVersion: 1 };
+    await store.append('account-ada', [{ type: 'Opened', data: {}, metadata }], {
+      expectedRevision: 'no_stream',
+    });
+    store.damage('account-ada', 0);
+    await expect(store.readStream('account-ada')).rejects.toThrow(/damaged/);
+    const { app, ready } = await serve([eventStoreCheck(store)]);
+    const { code, body } = await ready();
+    expect(code).toBe(200);
+    expect(body).toMatchObject({
+      ready: true,
+      status: 'degraded',
+      checks: {
+        eventStore: {
+          status: 'degraded',
+          detail: {
+            damagedEvents: [
+              {
+                streamId: 'account-ada',
+                revision: 0,
+                position: '1',
+                reason: 'its checksum does not match its content',
+              },
+            ],
+          },
+        },
+      },
     });
     await app.close();
   });

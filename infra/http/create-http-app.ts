@@ -18,7 +18,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { isDomainError } from '../../domain/shared/domain-error.js';
-import { isEventStoreUnavailable } from '../event-store/event-store.js';
+import { isCorruptEvent, isEventStoreUnavailable } from '../event-store/event-store.js';
 import type { Logger } from '../logger.js';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation.js';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType } from './problem-details.js';
@@ -109,6 +109,17 @@ const toProblem = (
       },
       headers: { 'retry-after': '1' },
     };
+  // The store holds a damaged event for this stream: no decision was made on it, and retrying
+  // will not help until someone restores it. The stream is named: it is the caller's own resource.
+  if (isCorruptEvent(error))
+    return {
+      problem: {
+        type: problemType('stored-event-damaged'),
+        title: 'Stored event damaged',
+        status: 500,
+        detail: `stream ${error.streamId}: the stored event at revision ${error.revision} is damaged (${error.reason}), so the command was not decided and nothing was changed; retrying will not help until it is restored`,
+      },
+    };
   const fastifyError = error as Partial<FastifyError>;
   const known = fastifyError.code ? fastifyProblems[fastifyError.code] : undefined;
   if (known) {
@@ -139,6 +150,11 @@ const renderProblem = (error: unknown, request: FastifyRequest, reply: FastifyRe
   const { problem, headers } = toProblem(error);
   // A problem we chose to answer with (a 503 on a consistency timeout, say) is not a failure.
   if (isEventStoreUnavailable(error)) request.log.warn({ err: error }, 'event store unavailable');
+  else if (isCorruptEvent(error))
+    request.log.error(
+      { err: error, streamId: error.streamId, revision: error.revision, position: String(error.position) },
+      'stored event damaged: restore it (npm run events -- verify lists every damaged event)',
+    );
   else if (problem.status >= 500 && !(error instanceof HttpProblem))
     request.log.error({ err: error }, 'request failed');
   else request.log.info({ problemType: problem.type, detail: problem.detail }, 'request rejected');
