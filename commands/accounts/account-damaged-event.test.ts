@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteEventStore } from '../../infra/event-store/sqlite-event-store.js';
+import { countStoredEvents, tamperWithEventsFile } from '../../infra/event-store/testing/tamper.js';
 import { createHttpApp } from '../../infra/http/create-http-app.js';
 import { createLogger } from '../../infra/logger.js';
 import { registerCommandApi } from '../command-api.js';
@@ -46,15 +46,12 @@ describe('a command on a stream with a damaged event', () => {
     await before.close();
 
     // One digit, in the file, behind the app's back: a balance of 100000 now reads 900000.
-    const db = new Database(file);
-    const changed = db
-      .prepare(
-        `UPDATE events SET data = replace(data, '"balanceAfter":100000', '"balanceAfter":900000')
-         WHERE type = 'MoneyWithdrawn'`,
-      )
-      .run().changes;
-    const count = () => db.prepare('SELECT COUNT(*) FROM events').pluck().get();
-    const events = count();
+    const changed = tamperWithEventsFile(
+      file,
+      `UPDATE events SET data = replace(data, '"balanceAfter":100000', '"balanceAfter":900000')
+       WHERE type = 'MoneyWithdrawn'`,
+    );
+    const events = countStoredEvents(file);
     expect(changed).toBe(1);
 
     const after = await serve(file);
@@ -65,10 +62,9 @@ describe('a command on a stream with a damaged event', () => {
       status: 500,
       detail: expect.stringMatching(/^stream account-ada: the stored event at revision 2 is damaged/),
     });
-    expect(count()).toBe(events);
+    expect(countStoredEvents(file)).toBe(events);
     // Other streams are served as ever.
     expect((await after.post('/accounts/bob/deposits', { amount: 1 })).status).toBe(200);
     await after.close();
-    db.close();
   });
 });
