@@ -86,9 +86,12 @@ export const startSystem = async (
       'the embedded read store lives in this process: a read API without a projector here (or a projector without a read API) shares no read models with other processes; set MONGO_URL to split roles',
     );
 
-  // Every append, from any role, is counted.
+  // Every append, from any role, is counted. A process that appends (write, projector) owns an
+  // embedded store: it takes DATA_DIR for itself, and checks the log before using it.
   const eventStore =
-    writes || projects || measuresLag ? metrics.countAppends(await createEventStore(config)) : undefined;
+    writes || projects || measuresLag
+      ? metrics.countAppends(await createEventStore(config, { exclusive: writes || projects, log: logger }))
+      : undefined;
   const readStore = reads || projects ? await createReadStore(config) : undefined;
   // Queries read from replicas (MONGO_READ_PREFERENCE). Projectors, and reads that must see a
   // given position, use a primary-reading store: a secondary may lag the checkpoint it reports.

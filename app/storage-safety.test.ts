@@ -1,0 +1,262 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
+import { tamperWithEventsFile } from '../infra/event-store/testing/tamper.js';
+
+/**
+ * Storage that refuses to lose data quietly, as an operator meets it: `node --import tsx app/main.ts`
+ * in child processes on a DATA_DIR, then the faults of issue 10 done to that folder by hand.
+ */
+const root = resolve(import.meta.dirname, '..');
+const base = mkdtempSync(join(tmpdir(), 'eventfold-storage-'));
+chmodSync(base, 0o755); // readable for the test that runs the app as another user
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  rmSync(base, { recursive: true, force: true });
+});
+let dirs = 0;
+const newDataDir = () => join(base, `data-${++dirs}`);
+
+const freePort = async () => {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+};
+
+type LogLine = { msg?: string; level?: number; err?: { message?: string; type?: string } };
+type Started = { child: ChildProcess; url: string; logs: LogLine[]; exited: Promise<number | null> };
+
+/** Starts the app; resolves once it is ready or has exited (then `ready` is false). */
+const startApp = async (dataDir: string, { uid }: { uid?: number } = {}) => {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      ROLES: 'write,read,projector',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(uid !== undefined && { uid, gid: uid }),
+  });
+  children.push(child);
+  const logs: LogLine[] = [];
+  let buffered = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line));
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const url = `http://127.0.0.1:${port}`;
+  const started: Started = { child, url, logs, exited };
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) return { ...started, ready: false as const, code: child.exitCode, stderr };
+    const ready = await fetch(`${url}/health/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { ...started, ready: true as const };
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the app neither became ready nor exited:\n${stderr}`);
+};
+
+/** Starts the app and expects it to refuse: exit code 1 and the reason in its fatal log line. */
+const expectRefusal = async (dataDir: string, options: { uid?: number } = {}) => {
+  const app = await startApp(dataDir, options);
+  if (app.ready) {
+    app.child.kill('SIGKILL');
+    throw new Error('the app started where it should have refused to');
+  }
+  expect(app.code).toBe(1);
+  const fatal = app.logs.find((line) => line.msg === 'could not start');
+  expect(fatal, `no 'could not start' log line; stderr:\n${app.stderr}`).toBeDefined();
+  return fatal?.err?.message ?? '';
+};
+
+const stop = async (app: Started) => {
+  app.child.kill('SIGTERM');
+  expect(await app.exited).toBe(0);
+};
+
+const post = async (url: string, body: object) => {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+};
+
+const readyStarted = async (dataDir: string) => {
+  const app = await startApp(dataDir);
+  if (!app.ready) throw new Error(`the app did not start:\n${app.stderr}`);
+  return app;
+};
+
+describe('storage safety, against the real app', () => {
+  it('a second process on the same DATA_DIR refuses to start; once the first is killed (kill -9), a new one starts', async () => {
+    const dataDir = newDataDir();
+    const first = await readyStarted(dataDir);
+    expect(
+      (await post(`${first.url}/accounts`, { accountId: 'ada', owner: 'Ada', currency: 'EUR' })).status,
+    ).toBe(201);
+
+    const message = await expectRefusal(dataDir);
+    expect(message).toContain(
+      `DATA_DIR ${dataDir} is in use by another eventfold process (pid ${first.child.pid}`,
+    );
+    // The refused process changed nothing: the first still serves.
+    expect((await post(`${first.url}/accounts/ada/deposits`, { amount: 5 })).status).toBe(200);
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const third = await readyStarted(dataDir);
+    expect((await post(`${third.url}/accounts/ada/deposits`, { amount: 5 })).body).toMatchObject({
+      revision: 2,
+    });
+    await stop(third);
+  });
+
+  it('an events file truncated to zero bytes stops start-up instead of starting empty', async () => {
+    const dataDir = newDataDir();
+    const app = await readyStarted(dataDir);
+    expect(
+      (await post(`${app.url}/accounts`, { accountId: 'ada', owner: 'Ada', currency: 'EUR' })).status,
+    ).toBe(201);
+    await stop(app);
+
+    truncateSync(join(dataDir, 'events.sqlite'), 0);
+    const message = await expectRefusal(dataDir);
+    expect(message).toContain(`the event log ${join(dataDir, 'events.sqlite')} is empty (0 bytes)`);
+    expect(message).toContain(`delete ${join(dataDir, 'eventfold.json')}`);
+  });
+
+  it('one changed digit of a balance lets no overdraft through: 500 naming the stream, and readiness lists it', async () => {
+    const dataDir = newDataDir();
+    const app = await readyStarted(dataDir);
+    expect(
+      (await post(`${app.url}/accounts`, { accountId: 'ada', owner: 'Ada', currency: 'EUR' })).status,
+    ).toBe(201);
+    expect((await post(`${app.url}/accounts/ada/deposits`, { amount: 150_000 })).status).toBe(200);
+    expect((await post(`${app.url}/accounts/ada/withdrawals`, { amount: 50_000 })).status).toBe(200);
+    await stop(app);
+
+    expect(
+      tamperWithEventsFile(
+        join(dataDir, 'events.sqlite'),
+        `UPDATE events SET data = replace(data, '"balanceAfter":100000', '"balanceAfter":900000')
+         WHERE type = 'MoneyWithdrawn'`,
+      ),
+    ).toBe(1);
+
+    const again = await readyStarted(dataDir);
+    const overdraft = await post(`${again.url}/accounts/ada/withdrawals`, { amount: 500_000 });
+    expect(overdraft).toMatchObject({
+      status: 500,
+      body: {
+        type: 'urn:eventfold:problem:stored-event-damaged',
+        detail: expect.stringContaining('stream account-ada: the stored event at revision 2 is damaged'),
+      },
+    });
+    const ready = await fetch(`${again.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'degraded',
+      checks: {
+        eventStore: {
+          status: 'degraded',
+          detail: { damagedEvents: [{ streamId: 'account-ada', revision: 2 }] },
+        },
+      },
+    });
+    await stop(again);
+  });
+
+  it('64 KB of garbage in the middle of the events file stops start-up, naming what SQLite found', async () => {
+    const dataDir = newDataDir();
+    // A log of a few hundred kilobytes, written as the app would, then adopted by the app.
+    const store = createSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
+    for (let i = 0; i < 600; i++)
+      await store.append(
+        `note-${i % 20}`,
+        [
+          {
+            type: 'Noted',
+            data: { i, text: 'x'.repeat(500) },
+            metadata: {
+              eventId: randomUUID(),
+              correlationId: 'c',
+              causationId: 'c',
+              occurredAt: new Date().toISOString(),
+              schemaVersion: 1,
+            },
+          },
+        ],
+        { expectedRevision: 'any' },
+      );
+    await store.close();
+    await stop(await readyStarted(dataDir));
+
+    const file = join(dataDir, 'events.sqlite');
+    const middle = Math.floor(statSync(file).size / 2 / 4096) * 4096;
+    const fd = openSync(file, 'r+');
+    writeSync(fd, randomBytes(64 * 1024), 0, 64 * 1024, middle);
+    closeSync(fd);
+    const message = await expectRefusal(dataDir);
+    expect(message).toMatch(/is damaged: (SQLite's quick_check reports \S|.*malformed)/);
+  });
+
+  // A read-only file means nothing to root: as root, the app runs as `nobody`, on a log root owns.
+  const asNobody = process.getuid?.() === 0;
+  it('a read-only events file stops start-up instead of answering every write with 500', async () => {
+    const dataDir = newDataDir();
+    const app = await readyStarted(dataDir);
+    expect(
+      (await post(`${app.url}/accounts`, { accountId: 'ada', owner: 'Ada', currency: 'EUR' })).status,
+    ).toBe(201);
+    await stop(app);
+    if (asNobody) {
+      chownSync(dataDir, 65534, 65534);
+      for (const name of readdirSync(dataDir))
+        if (name !== 'events.sqlite') chownSync(join(dataDir, name), 65534, 65534);
+    }
+    chmodSync(join(dataDir, 'events.sqlite'), 0o444);
+    const message = await expectRefusal(dataDir, asNobody ? { uid: 65534 } : {});
+    expect(message).toMatch(/events\.sqlite cannot be written: attempt to write a readonly database/);
+  });
+});
