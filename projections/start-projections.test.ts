@@ -13,8 +13,8 @@ import type { EventStore } from '../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
 import type { ReadStore } from '../infra/read-store/read-store.js';
-import { accountProjections } from './accounts/index.js';
-import { accountCommands, silentLogger } from './engine/testing/harness.js';
+import { counterCacheKey, fixtureProjections } from './engine/testing/fixture-projection.js';
+import { counterCommands, silentLogger } from './engine/testing/harness.js';
 import { type Projections, startProjections } from './start-projections.js';
 
 const config = loadConfig({
@@ -26,13 +26,13 @@ const config = loadConfig({
 });
 
 const running: Projections[] = [];
-/** The account read models, keeping the cached account summary fresh. */
+/** The fixture read models, keeping the cached counter summary fresh. */
 const start = ({ cache, ...deps }: { eventStore: EventStore; readStore: ReadStore; cache: Cache }) => {
   const projections = startProjections({
     ...deps,
     logger: silentLogger,
     config,
-    projections: accountProjections({ cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } }),
+    projections: fixtureProjections({ cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } }),
   });
   running.push(projections);
   return projections;
@@ -42,28 +42,28 @@ afterEach(async () => {
 });
 
 const caughtUp = async (projections: Projections, position: bigint) => {
-  for (const name of ['accounts', 'account-transactions'])
+  for (const name of ['counters', 'counter-changes'])
     expect(await projections.waitForCheckpoint(name, position, { timeoutMs: 10_000 }), name).toBe(true);
 };
 
-const cachedSummary = async (cache: Cache, accountId: string) => {
-  const text = await cache.get(`account:${accountId}`);
+const cachedSummary = async (cache: Cache, counterId: string) => {
+  const text = await cache.get(counterCacheKey(counterId));
   return text === undefined ? undefined : JSON.parse(text);
 };
 
 /**
- * The cached summary of `accountId` once it reflects `revision`. The cache is refreshed by an
+ * The cached summary of `counterId` once it reflects `revision`. The cache is refreshed by an
  * after-flush hook, which runs after the checkpoint is committed: a wait for the checkpoint does not
  * cover it, so a test that reads the cache waits for the entry it reads.
  */
-const cachedSummaryAt = async (cache: Cache, accountId: string, revision: number, timeoutMs = 10_000) => {
+const cachedSummaryAt = async (cache: Cache, counterId: string, revision: number, timeoutMs = 10_000) => {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    const summary = await cachedSummary(cache, accountId);
+    const summary = await cachedSummary(cache, counterId);
     if (summary?.revision === revision) return summary;
     if (performance.now() > deadline)
       throw new Error(
-        `account:${accountId} not cached at revision ${revision} (it is at ${summary?.revision})`,
+        `${counterCacheKey(counterId)} not cached at revision ${revision} (it is at ${summary?.revision})`,
       );
     await sleep(5);
   }
@@ -82,33 +82,33 @@ const slowWrites = (cache: Cache, ms: number): Cache => ({
 });
 
 describe('startProjections', () => {
-  it('runs the account read models and keeps the cached account summary in step with them', async () => {
+  it('runs the read models and keeps the cached summary in step with them', async () => {
     const eventStore = createMemoryEventStore();
     const readStore = createEmbeddedReadStore();
     const cache = slowWrites(createLruCache(), 20);
-    const commands = accountCommands(eventStore);
+    const commands = counterCommands(eventStore);
     const projections = start({ eventStore, readStore, cache });
 
     await commands.open('a', 'Ada');
-    const deposit = await commands.deposit('a', 700, 'salary');
-    await caughtUp(projections, deposit.position);
-    const { _id, ...summary } = (await readStore.collection('accounts').findOne({ _id: 'a' }))!;
-    expect(summary).toMatchObject({ balance: 700, revision: 1 });
-    expect(await cachedSummaryAt(cache, 'a', deposit.revision)).toEqual(summary);
+    const increment = await commands.increment('a', 700, 'salary');
+    await caughtUp(projections, increment.position);
+    const { _id, ...summary } = (await readStore.collection('counters').findOne({ _id: 'a' }))!;
+    expect(summary).toMatchObject({ total: 700, revision: 1 });
+    expect(await cachedSummaryAt(cache, 'a', increment.revision)).toEqual(summary);
 
-    const withdrawal = await commands.withdraw('a', 200);
-    await caughtUp(projections, withdrawal.position);
-    expect(await cachedSummaryAt(cache, 'a', withdrawal.revision)).toMatchObject({
-      balance: 500,
+    const decrement = await commands.decrement('a', 200);
+    await caughtUp(projections, decrement.position);
+    expect(await cachedSummaryAt(cache, 'a', decrement.revision)).toMatchObject({
+      total: 500,
       revision: 2,
     });
     // The entry carries the revision as its version: an older view can no longer replace it.
-    expect(await cache.set('account:a', '{"stale":true}', { version: 1, ttlSeconds: 60 })).toBe(false);
+    expect(await cache.set(counterCacheKey('a'), '{"stale":true}', { version: 1, ttlSeconds: 60 })).toBe(
+      false,
+    );
 
     const stats = await projections.stats();
-    expect(stats.map((s) => s.projection)).toEqual(
-      expect.arrayContaining(['accounts', 'account-transactions']),
-    );
+    expect(stats.map((s) => s.projection)).toEqual(expect.arrayContaining(['counters', 'counter-changes']));
     expect(stats.every((s) => s.leading && s.afterFlushFailures === 0)).toBe(true);
   });
 
@@ -117,11 +117,11 @@ describe('startProjections', () => {
     const projections = start({ eventStore, readStore: createEmbeddedReadStore(), cache: createLruCache() });
     const advances: string[] = [];
     const unsubscribe = projections.onCheckpoint((name, position) => advances.push(`${name}@${position}`));
-    const { position } = await accountCommands(eventStore).open('a');
+    const { position } = await counterCommands(eventStore).open('a');
     await caughtUp(projections, position);
     unsubscribe();
-    expect(advances).toContain(`accounts@${position}`);
-    expect(advances).toContain(`account-transactions@${position}`);
+    expect(advances).toContain(`counters@${position}`);
+    expect(advances).toContain(`counter-changes@${position}`);
   });
 
   it('waits for checkpoints that another instance commits (a standby polls them)', async () => {
@@ -130,9 +130,9 @@ describe('startProjections', () => {
     const cache = createLruCache();
     const one = start({ eventStore, readStore, cache });
     const two = start({ eventStore, readStore, cache });
-    const commands = accountCommands(eventStore);
+    const commands = counterCommands(eventStore);
     await commands.open('a');
-    const { position } = await commands.deposit('a', 5);
+    const { position } = await commands.increment('a', 5);
     // Each projection is led by exactly one of the two; both instances must see both checkpoints arrive.
     await caughtUp(one, position);
     await caughtUp(two, position);
@@ -172,30 +172,30 @@ describe.skipIf(!redis)('startProjections with Redis', () => {
     const cache = createRedisCache(server.url, { keyPrefix: 'projections-test:' });
     const eventStore = createMemoryEventStore();
     const readStore = createEmbeddedReadStore();
-    const commands = accountCommands(eventStore);
+    const commands = counterCommands(eventStore);
     const projections = start({ eventStore, readStore, cache });
     try {
       const opened = await commands.open('a');
       await caughtUp(projections, opened.position);
-      expect(await cachedSummaryAt(cache, 'a', opened.revision)).toMatchObject({ balance: 0, revision: 0 });
+      expect(await cachedSummaryAt(cache, 'a', opened.revision)).toMatchObject({ total: 0, revision: 0 });
 
       await server.stop();
-      await caughtUp(projections, (await commands.deposit('a', 10)).position);
-      expect(await readStore.collection('accounts').findOne({ _id: 'a' })).toMatchObject({ balance: 10 });
+      await caughtUp(projections, (await commands.increment('a', 10)).position);
+      expect(await readStore.collection('counters').findOne({ _id: 'a' })).toMatchObject({ total: 10 });
       // The cache refresh runs after the checkpoint is committed, so its failure shows a moment later.
       await vi.waitFor(async () =>
         expect((await projections.stats())[0]?.afterFlushFailures).toBeGreaterThan(0),
       );
 
       server = await startRedisServer({ port: server.port });
-      // The client reconnects by itself; each deposit's batch tries the cache again, and a try that
-      // found Redis still away leaves no entry at the deposit's revision.
+      // The client reconnects by itself; each increment's batch tries the cache again, and a try that
+      // found Redis still away leaves no entry at the increment's revision.
       await vi.waitFor(
         async () => {
-          const { position, revision } = await commands.deposit('a', 1);
+          const { position, revision } = await commands.increment('a', 1);
           await caughtUp(projections, position);
-          const balance = (await readStore.collection('accounts').findOne({ _id: 'a' }))?.balance;
-          expect(await cachedSummaryAt(cache, 'a', revision, 1_000)).toMatchObject({ balance });
+          const total = (await readStore.collection('counters').findOne({ _id: 'a' }))?.total;
+          expect(await cachedSummaryAt(cache, 'a', revision, 1_000)).toMatchObject({ total });
         },
         { timeout: 15_000, interval: 200 },
       );

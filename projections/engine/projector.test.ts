@@ -1,11 +1,10 @@
 import { expect, it, vi } from 'vitest';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
-import { accountTransactionsProjection } from '../accounts/account-transactions-projection.js';
-import { accountsProjection } from '../accounts/accounts-projection.js';
 import { CHECKPOINTS, checkpointStore } from './checkpoint-store.js';
 import type { Projection } from './projection.js';
-import { accountCommands, allDocs, counting, startTestProjector, testTuning } from './testing/harness.js';
+import { counterChangesProjection, countersProjection } from './testing/fixture-projection.js';
+import { allDocs, counterCommands, counting, startTestProjector, testTuning } from './testing/harness.js';
 import { applyEvents, readModel } from './testing/projection-spec.js';
 import { describeOnEachReadStore } from './testing/read-stores.js';
 import { eventData, testTime } from './testing/recorded-events.js';
@@ -25,27 +24,27 @@ describeOnEachReadStore('projector', (fresh) => {
   const setup = async () => {
     const eventStore = createMemoryEventStore();
     const readStore = await fresh();
-    return { eventStore, readStore, commands: accountCommands(eventStore) };
+    return { eventStore, readStore, commands: counterCommands(eventStore) };
   };
 
   it('projects the log in batches, then commits the checkpoint as a decimal string', async () => {
     const { eventStore, readStore, commands } = await setup();
-    for (let i = 0; i < 30; i++) await commands.open(`acc-${i}`, `owner-${i % 3}`);
-    for (let i = 0; i < 30; i++) await commands.deposit(`acc-${i}`, 100 + i);
-    const { position } = await commands.withdraw('acc-0', 50);
+    for (let i = 0; i < 30; i++) await commands.open(`ctr-${i}`, `owner-${i % 3}`);
+    for (let i = 0; i < 30; i++) await commands.increment(`ctr-${i}`, 100 + i);
+    const { position } = await commands.decrement('ctr-0', 50);
 
-    const projector = startTestProjector({ projection: accountsProjection(), eventStore, readStore });
+    const projector = startTestProjector({ projection: countersProjection(), eventStore, readStore });
     try {
-      expect(await projector.watch.waitFor('accounts', position, { timeoutMs: 10_000 })).toBe(true);
-      expect(await readModel(readStore, accountsProjection())).toEqual(
-        await expectedModel(eventStore, accountsProjection()),
+      expect(await projector.watch.waitFor('counters', position, { timeoutMs: 10_000 })).toBe(true);
+      expect(await readModel(readStore, countersProjection())).toEqual(
+        await expectedModel(eventStore, countersProjection()),
       );
-      expect(await readStore.collection(CHECKPOINTS).findOne({ _id: 'accounts' })).toMatchObject({
+      expect(await readStore.collection(CHECKPOINTS).findOne({ _id: 'counters' })).toMatchObject({
         position: String(position),
       });
       const stats = await projector.stats();
       expect(stats).toMatchObject({
-        projection: 'accounts',
+        projection: 'counters',
         leading: true,
         checkpoint: String(position),
         head: String(position),
@@ -65,18 +64,18 @@ describeOnEachReadStore('projector', (fresh) => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     const projector = startTestProjector({
-      projection: accountTransactionsProjection(),
+      projection: counterChangesProjection(),
       eventStore,
       readStore,
     });
     try {
       await projector.caughtUp();
-      for (let i = 1; i <= 25; i++) await commands.deposit('a', i, i % 2 === 0 ? `ref-${i}` : undefined);
+      for (let i = 1; i <= 25; i++) await commands.increment('a', i, i % 2 === 0 ? `ref-${i}` : undefined);
       await projector.caughtUp();
-      expect(await allDocs(readStore, 'account_transactions')).toHaveLength(25);
-      // Field for field, `reference: null` included, as the log gives it one event at a time.
-      expect(await readModel(readStore, accountTransactionsProjection())).toEqual(
-        await expectedModel(eventStore, accountTransactionsProjection()),
+      expect(await allDocs(readStore, 'counter_changes')).toHaveLength(25);
+      // Field for field, `note: null` included, as the log gives it one event at a time.
+      expect(await readModel(readStore, counterChangesProjection())).toEqual(
+        await expectedModel(eventStore, counterChangesProjection()),
       );
     } finally {
       await projector.stop();
@@ -86,25 +85,25 @@ describeOnEachReadStore('projector', (fresh) => {
   it('moves its checkpoint past events it does not read', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    await commands.deposit('a', 10);
-    // Only other kinds of events after the last deposit: the checkpoint must still reach the head.
-    await commands.close('a').catch(() => {}); // refused (balance is not zero): appends nothing
-    await commands.withdraw('a', 10);
+    await commands.increment('a', 10);
+    // Only other kinds of events after the last change: the checkpoint must still reach the head.
+    await commands.close('a').catch(() => {}); // refused (the total is not zero): appends nothing
+    await commands.decrement('a', 10);
     await commands.close('a');
     for (let i = 0; i < 5; i++)
-      await eventStore.append(`transfer-${i}`, [eventData('TransferRequested', { i }, testTime(i))], {
+      await eventStore.append(`other-${i}`, [eventData('SomethingElse', { i }, testTime(i))], {
         expectedRevision: 'no_stream',
       });
     const head = await eventStore.headPosition();
 
     const projector = startTestProjector({
-      projection: accountTransactionsProjection(),
+      projection: counterChangesProjection(),
       eventStore,
       readStore,
     });
     try {
-      expect(await projector.watch.waitFor('account-transactions', head!, { timeoutMs: 10_000 })).toBe(true);
-      expect(await checkpointStore(readStore).read('account-transactions')).toBe(head);
+      expect(await projector.watch.waitFor('counter-changes', head!, { timeoutMs: 10_000 })).toBe(true);
+      expect(await checkpointStore(readStore).read('counter-changes')).toBe(head);
       expect((await projector.stats()).eventsProjected).toBe(2);
     } finally {
       await projector.stop();
@@ -114,9 +113,9 @@ describeOnEachReadStore('projector', (fresh) => {
   it('stop() writes the pending batch and commits its checkpoint', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    await commands.deposit('a', 5);
-    await commands.deposit('a', 6);
-    const { projection: counted, seen } = counting(accountsProjection());
+    await commands.increment('a', 5);
+    await commands.increment('a', 6);
+    const { projection: counted, seen } = counting(countersProjection());
     // Neither the count nor the timer would ever write this batch: only stop() does.
     const projector = startTestProjector({
       projection: counted,
@@ -125,20 +124,18 @@ describeOnEachReadStore('projector', (fresh) => {
       tuning: { ...testTuning, batchSize: 1_000, flushIntervalMs: 600_000 },
     });
     await vi.waitFor(() => expect(seen).toHaveLength(3));
-    expect(await checkpointStore(readStore).read('accounts')).toBeUndefined();
+    expect(await checkpointStore(readStore).read('counters')).toBeUndefined();
     await projector.stop();
-    expect(await checkpointStore(readStore).read('accounts')).toBe(await eventStore.headPosition());
-    expect(await allDocs(readStore, 'accounts')).toEqual([
-      expect.objectContaining({ _id: 'a', balance: 11 }),
-    ]);
+    expect(await checkpointStore(readStore).read('counters')).toBe(await eventStore.headPosition());
+    expect(await allDocs(readStore, 'counters')).toEqual([expect.objectContaining({ _id: 'a', total: 11 })]);
   });
 
   it('replaying a range it already projected leaves the same model, and counts the duplicates', async () => {
     const { eventStore, readStore, commands } = await setup();
-    for (let i = 0; i < 10; i++) await commands.open(`acc-${i}`);
-    for (let i = 0; i < 10; i++) await commands.deposit(`acc-${i}`, 7);
-    for (let i = 0; i < 10; i += 2) await commands.withdraw(`acc-${i}`, 3);
-    const projection = accountsProjection();
+    for (let i = 0; i < 10; i++) await commands.open(`ctr-${i}`);
+    for (let i = 0; i < 10; i++) await commands.increment(`ctr-${i}`, 7);
+    for (let i = 0; i < 10; i += 2) await commands.decrement(`ctr-${i}`, 3);
+    const projection = countersProjection();
 
     const first = startTestProjector({ projection, eventStore, readStore });
     await first.caughtUp();
@@ -146,7 +143,7 @@ describeOnEachReadStore('projector', (fresh) => {
     const model = await readModel(readStore, projection);
 
     // As after a crash between the writes and the checkpoint: the checkpoint is behind the model.
-    await readStore.collection(CHECKPOINTS).bulkWrite([{ deleteOne: { filter: { _id: 'accounts' } } }]);
+    await readStore.collection(CHECKPOINTS).bulkWrite([{ deleteOne: { filter: { _id: 'counters' } } }]);
     const second = startTestProjector({ projection, eventStore, readStore });
     try {
       await second.caughtUp();
@@ -193,9 +190,9 @@ describeOnEachReadStore('projector', (fresh) => {
   it('reports lag in events, counted up to a limit', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    for (let i = 0; i < 4; i++) await commands.deposit('a', 1);
+    for (let i = 0; i < 4; i++) await commands.increment('a', 1);
     // Nothing is committed before stop(): a batch that neither fills nor times out.
-    const { projection, seen } = counting(accountsProjection());
+    const { projection, seen } = counting(countersProjection());
     const projector = startTestProjector({
       projection,
       eventStore,

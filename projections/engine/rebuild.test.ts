@@ -1,13 +1,13 @@
 import { expect, it } from 'vitest';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
-import { accountsProjection } from '../accounts/accounts-projection.js';
 import { checkpointStore } from './checkpoint-store.js';
 import { parkedEvents } from './parked-events.js';
 import type { Projection } from './projection.js';
 import { type RebuildProgress, rebuildProjection } from './rebuild.js';
+import { countersProjection } from './testing/fixture-projection.js';
 import {
-  accountCommands,
+  counterCommands,
   silentLogger,
   startTestProjector,
   TEST_LEASE_TTL_MS,
@@ -16,19 +16,19 @@ import {
 import { applyEvents, readModel } from './testing/projection-spec.js';
 import { describeOnEachReadStore } from './testing/read-stores.js';
 
-/** A fixed sequence of account activity (some commands are refused, as in life). */
-const activity = async (commands: ReturnType<typeof accountCommands>, steps: number, seed: number) => {
+/** A fixed sequence of counter activity (some commands are refused, as in life). */
+const activity = async (commands: ReturnType<typeof counterCommands>, steps: number, seed: number) => {
   let state = seed;
   const next = (n: number) => {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
     return state % n;
   };
   for (let i = 0; i < steps; i++) {
-    const id = `acc-${next(12)}`;
+    const id = `ctr-${next(12)}`;
     const run = [
       () => commands.open(id, `owner-${next(3)}`),
-      () => commands.deposit(id, 1 + next(1_000), `ref-${i}`),
-      () => commands.withdraw(id, 1 + next(300)),
+      () => commands.increment(id, 1 + next(1_000), `ref-${i}`),
+      () => commands.decrement(id, 1 + next(300)),
       () => commands.close(id),
     ][[0, 1, 1, 1, 2, 2, 3][next(7)] as number] as () => Promise<unknown>;
     await run().catch(() => {}); // a refused command appends nothing
@@ -52,8 +52,8 @@ describeOnEachReadStore('rebuildProjection', (fresh) => {
   it('rebuilds into fresh collections while appends go on, swaps them in, and hands back to the live projector', async () => {
     const eventStore = createMemoryEventStore();
     const readStore = await fresh();
-    const commands = accountCommands(eventStore);
-    const projection = accountsProjection();
+    const commands = counterCommands(eventStore);
+    const projection = countersProjection();
     await activity(commands, 300, 7);
 
     const live = startTestProjector({ projection, eventStore, readStore });
@@ -61,14 +61,14 @@ describeOnEachReadStore('rebuildProjection', (fresh) => {
       await live.caughtUp();
       // What a rebuild is for: the live model went wrong (a bug, a hand edit) and replays cannot fix it.
       await readStore
-        .collection('accounts')
-        .bulkWrite([{ updateOne: { filter: { _id: 'acc-0' }, update: { $set: { balance: -1 } } } }]);
+        .collection('counters')
+        .bulkWrite([{ updateOne: { filter: { _id: 'ctr-0' }, update: { $set: { total: -1 } } } }]);
       await parkedEvents(readStore).write([
         {
           insertOne: {
             document: {
-              _id: 'accounts:1',
-              projection: 'accounts',
+              _id: 'counters:1',
+              projection: 'counters',
               parkedBy: 'an earlier run',
               event: { position: '1' },
             },
@@ -100,10 +100,10 @@ describeOnEachReadStore('rebuildProjection', (fresh) => {
       ]);
 
       expect(result.checkpoint).toBeDefined();
-      expect(await checkpointStore(readStore).read('accounts')).toBeGreaterThanOrEqual(result.checkpoint!);
+      expect(await checkpointStore(readStore).read('counters')).toBeGreaterThanOrEqual(result.checkpoint!);
       expect(progress.map((p) => p.phase)).toContain('catching-up');
       expect(progress.at(-1)).toMatchObject({ phase: 'finishing', position: result.checkpoint });
-      expect(await readStore.collection('accounts__rebuild').countDocuments()).toBe(0);
+      expect(await readStore.collection('counters__rebuild').countDocuments()).toBe(0);
       expect(await parkedEvents(readStore).list()).toEqual([]);
 
       // The live projector takes the lease back and goes on from the rebuild's checkpoint.
@@ -112,7 +112,7 @@ describeOnEachReadStore('rebuildProjection', (fresh) => {
       expect(live.leading()).toBe(true);
       const model = await readModel(readStore, projection);
       expect(model).toEqual(await incrementalModel(eventStore, projection));
-      expect(model.accounts?.find((doc) => doc._id === 'acc-0')?.balance).not.toBe(-1);
+      expect(model.counters?.find((doc) => doc._id === 'ctr-0')?.total).not.toBe(-1);
     } finally {
       await live.stop();
     }
@@ -121,9 +121,9 @@ describeOnEachReadStore('rebuildProjection', (fresh) => {
   it('rebuilds an empty log into an empty model, replacing what was there', async () => {
     const eventStore = createMemoryEventStore();
     const readStore = await fresh();
-    await readStore.collection('accounts').bulkWrite([{ insertOne: { document: { _id: 'stale' } } }]);
+    await readStore.collection('counters').bulkWrite([{ insertOne: { document: { _id: 'stale' } } }]);
     const result = await rebuildProjection({
-      projection: accountsProjection(),
+      projection: countersProjection(),
       eventStore,
       readStore,
       logger: silentLogger,
@@ -131,6 +131,6 @@ describeOnEachReadStore('rebuildProjection', (fresh) => {
       leaseTtlMs: TEST_LEASE_TTL_MS,
     });
     expect(result).toMatchObject({ checkpoint: undefined, eventsProjected: 0 });
-    expect(await readStore.collection('accounts').countDocuments()).toBe(0);
+    expect(await readStore.collection('counters').countDocuments()).toBe(0);
   });
 });
