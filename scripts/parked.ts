@@ -72,7 +72,12 @@ const list = async (cli: ProjectionCli, name: string | undefined) => {
 const replay = async (cli: ProjectionCli, name: string | undefined) => {
   let failed = 0;
   for (const projection of cli.select(name)) {
-    const result = await replayParked({ projection, readStore: cli.readStore, logger: cli.logger });
+    const result = await replayParked({
+      projection,
+      readStore: cli.readStore,
+      eventStore: cli.eventStore,
+      logger: cli.logger,
+    });
     for (const id of result.replayed) console.log(`replayed ${id}`);
     if (result.superseded.length > 0)
       console.log(

@@ -23,6 +23,11 @@ export type ParkedEventDocument = Document & {
    * one's `_id`): its handler did not run, so that the model never shows the stream with a hole.
    */
   behind?: string;
+  /**
+   * Set when the event parked because the event log holds it damaged (its checksum did not match):
+   * `event` then has no content (data null), and a replay reads the event from the log again.
+   */
+  damaged?: true;
 };
 
 export const parkedEventId = (projection: string, position: Position): string =>

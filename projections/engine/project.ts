@@ -1,12 +1,18 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { EventStore, Position, RecordedEvent } from '../../infra/event-store/event-store.js';
+import {
+  type CorruptEventError,
+  type EventStore,
+  isCorruptEvent,
+  type Position,
+  type RecordedEvent,
+} from '../../infra/event-store/event-store.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
 import { backoffDelayMs, sleep } from '../../infra/retry/backoff.js';
 import { projectorBackoff } from './backoff.js';
 import { type BatchEntry, createBatchWriter } from './batch-writer.js';
 import { type BlockedStreams, blockedStreams } from './blocked-streams.js';
 import type { Logger } from './logger.js';
-import { parkedEventDocument } from './parked-events.js';
+import { type ParkedEventDocument, parkedEventDocument } from './parked-events.js';
 import type { Projection } from './projection.js';
 import type { ProjectorCounters, RateMeter } from './projector-counters.js';
 import { checkOps } from './write-ops.js';
@@ -207,32 +213,80 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
   const handle = (event: RecordedEvent): Promise<BatchEntry> | BatchEntry =>
     blocked.parkedAt(event.streamId) === undefined ? runHandler(event) : { event, ops: {}, held: true };
 
-  const subscription = eventStore.subscribeToAll({
-    after: run.after,
-    filter: { eventTypes: projection.eventTypes, streamPrefixes: projection.streamPrefixes },
-    signal: ended,
-    // Every event up to here was yielded (and is in a batch): the checkpoint may move past the
-    // events in between that this projection does not read.
-    onCheckpoint: (position) => {
-      batch.scannedTo = max(batch.scannedTo, position);
-      if (until !== undefined && position >= until) end.abort();
-      else schedule();
-    },
-  });
+  // A damaged event (the store found its checksum wrong) cannot be handled: its content is not
+  // what was written. It parks, with the store's error, and the later events of its stream park
+  // behind it, as after a handler that keeps failing; the run subscribes again after it.
+  const parkDamaged = (error: CorruptEventError): BatchEntry => {
+    const event: RecordedEvent = {
+      streamId: error.streamId,
+      revision: error.revision,
+      position: error.position,
+      type: error.storedType ?? 'unknown',
+      data: null,
+      metadata: { eventId: '', correlationId: '', causationId: '', occurredAt: '', schemaVersion: 0 },
+    };
+    logger.error(
+      { err: error, position: String(error.position), streamId: error.streamId, revision: error.revision },
+      'event parked: it is damaged in the event log; later events of its stream park behind it',
+    );
+    const parked: ParkedEventDocument = {
+      ...parkedEventDocument({
+        projection: projection.name,
+        event,
+        error,
+        attempts: 1,
+        parkedBy: run.instance,
+        now: now(),
+      }),
+      damaged: true,
+    };
+    // Not blocked here but by the batch writer, in batch order: events of its stream before it may
+    // still be in the batch, and must not park behind it.
+    return { event, ops: {}, parked };
+  };
 
+  /** Adds an event's entry to the batch; true once the run has reached `until`. */
+  const add = async (entry: BatchEntry): Promise<boolean> => {
+    // Only now: a timed flush may have swapped the batch while the handler was being retried.
+    batch.entries.push(entry);
+    batch.last = entry.event.position;
+    if (until !== undefined && entry.event.position >= until) return true;
+    if (batch.entries.length >= tuning.batchSize) {
+      await flush();
+      // In-process stores (SQLite, embedded) answer without waiting on I/O, so a catch-up would
+      // otherwise be one stretch of microtasks: no lease renewal, signal or HTTP request between.
+      await yieldToEventLoop();
+    } else schedule();
+    return false;
+  };
+
+  let from = run.after;
   try {
-    for await (const event of subscription) {
-      const entry = await handle(event);
-      // Only now: a timed flush may have swapped the batch while the handler was being retried.
-      batch.entries.push(entry);
-      batch.last = event.position;
-      if (until !== undefined && event.position >= until) break;
-      if (batch.entries.length >= tuning.batchSize) {
-        await flush();
-        // In-process stores (SQLite, embedded) answer without waiting on I/O, so a catch-up would
-        // otherwise be one stretch of microtasks: no lease renewal, signal or HTTP request between.
-        await yieldToEventLoop();
-      } else schedule();
+    for (let reached = false; !reached; ) {
+      const subscription = eventStore.subscribeToAll({
+        after: from,
+        filter: { eventTypes: projection.eventTypes, streamPrefixes: projection.streamPrefixes },
+        signal: ended,
+        // Every event up to here was yielded (and is in a batch): the checkpoint may move past the
+        // events in between that this projection does not read.
+        onCheckpoint: (position) => {
+          batch.scannedTo = max(batch.scannedTo, position);
+          if (until !== undefined && position >= until) end.abort();
+          else schedule();
+        },
+      });
+      try {
+        for await (const event of subscription) {
+          from = event.position;
+          reached = await add(await handle(event));
+          if (reached) break;
+        }
+        reached = true; // the subscription ended: stopped, abandoned, or `until` reached
+      } catch (error) {
+        if (!isCorruptEvent(error) || ended.aborted) throw error;
+        from = error.position;
+        reached = await add(parkDamaged(error));
+      }
     }
   } catch (error) {
     fail(error);

@@ -1,3 +1,4 @@
+import { type EventStore, positionToJson, type RecordedEvent } from '../../infra/event-store/event-store.js';
 import type { ReadStore } from '../../infra/read-store/read-store.js';
 import type { Logger } from './logger.js';
 import {
@@ -35,11 +36,18 @@ export type ReplayResult = {
 export const replayParked = async ({
   projection,
   readStore,
+  eventStore,
   logger,
   now = () => new Date(),
 }: {
   projection: Projection;
   readStore: ReadStore;
+  /**
+   * Where an event parked because it was damaged in the log is read again (its parked copy has no
+   * content): once it has been restored, it replays; while it is still damaged, it stays parked.
+   * Without it, such entries stay parked.
+   */
+  eventStore?: EventStore;
   logger: Logger;
   now?: () => Date;
 }): Promise<ReplayResult> => {
@@ -48,9 +56,26 @@ export const replayParked = async ({
   const tried = new Set<string>();
   const stuck = new Set<string>();
 
+  /** The event to run the handler on: the parked copy, or for a damaged one, the log's, read again. */
+  const eventOf = async (doc: ParkedEventDocument): Promise<RecordedEvent> => {
+    if (!doc.damaged) return parkedEventToRecorded(doc);
+    if (!eventStore)
+      throw new Error(
+        'this event was damaged in the event log: restore it there, then replay with the event store',
+      );
+    const [event] = await eventStore.readStream(doc.event.streamId, { fromRevision: doc.event.revision });
+    if (
+      !event ||
+      event.revision !== doc.event.revision ||
+      positionToJson(event.position) !== doc.event.position
+    )
+      throw new Error(`the event log no longer has this event at position ${doc.event.position}`);
+    return event;
+  };
+
   const replayOne = async (doc: ParkedEventDocument): Promise<boolean> => {
     try {
-      const ops = checkOps(projection, projection.handle(parkedEventToRecorded(doc)));
+      const ops = checkOps(projection, projection.handle(await eventOf(doc)));
       const { applied, duplicates } = await writeGrouped(readStore, groupOps([ops]));
       await parked.remove([doc._id]);
       result.replayed.push(doc._id);
