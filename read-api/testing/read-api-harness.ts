@@ -4,11 +4,6 @@ import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js
 import { createLogger } from '../../infra/logger.js';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import type { Collection, Document, ReadStore } from '../../infra/read-store/read-store.js';
-import {
-  ACCOUNT_TRANSACTIONS,
-  type AccountTransactionDocument,
-} from '../../projections/accounts/account-transactions-projection.js';
-import { ACCOUNTS, type AccountDocument } from '../../projections/accounts/accounts-projection.js';
 import { CHECKPOINTS } from '../../projections/engine/checkpoint-store.js';
 import type { QueryRoutes } from '../query-module.js';
 import { type ReadApi, type ReadApiDeps, registerReadApi } from '../read-api.js';
@@ -55,35 +50,6 @@ export const countingCache = (inner: Cache, log: CallLog): Cache => ({
   close: () => inner.close(),
 });
 
-export const accountDoc = (accountId: string, fields: Partial<AccountDocument> = {}): AccountDocument => ({
-  _id: accountId,
-  accountId,
-  owner: 'Ada',
-  currency: 'EUR',
-  balance: 0,
-  status: 'open',
-  revision: 0,
-  openedAt: '2026-01-01T00:00:00.000Z',
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  ...fields,
-});
-
-export const transactionDoc = (
-  accountId: string,
-  revision: number,
-  fields: Partial<AccountTransactionDocument> = {},
-): AccountTransactionDocument => ({
-  _id: `${accountId}:${revision}`,
-  accountId,
-  revision,
-  kind: 'deposit',
-  amount: 10,
-  balanceAfter: 10 * revision,
-  reference: `ref-${revision}`,
-  at: '2026-01-02T00:00:00.000Z',
-  ...fields,
-});
-
 export type Harness = {
   app: HttpApp;
   readApi: ReadApi;
@@ -94,15 +60,15 @@ export type Harness = {
   cache: Cache;
   /** Every read-store and cache call the read API made. */
   calls: CallLog;
-  seedAccounts(docs: AccountDocument[]): Promise<void>;
-  seedTransactions(docs: AccountTransactionDocument[]): Promise<void>;
+  /** Inserts documents into a collection of the primary, as a projector would have written them. */
+  seed(collection: string, docs: Document[]): Promise<void>;
   setCheckpoint(projection: string, position: bigint): Promise<void>;
   close(): Promise<void>;
 };
 
 /** The read API, with the query routes a test names, on an embedded read store and an in-process cache (unless given others). */
 export const startReadApi = async (options: {
-  /** The routes under test: a module's query routes (read-api/accounts/index.ts). */
+  /** The routes under test: a module's query routes (read-api/testing/fixture-query-routes.ts). */
   queries: readonly QueryRoutes[];
   cache?: Cache;
   waitForCheckpoint?: ReadApiDeps['waitForCheckpoint'];
@@ -150,8 +116,7 @@ export const startReadApi = async (options: {
     replica,
     cache,
     calls,
-    seedAccounts: (docs) => insert(ACCOUNTS, docs),
-    seedTransactions: (docs) => insert(ACCOUNT_TRANSACTIONS, docs),
+    seed: insert,
     setCheckpoint: (projection, position) =>
       readStore
         .collection(CHECKPOINTS)

@@ -57,6 +57,20 @@ describe('GET /transfers/:id', () => {
     expect(harness.calls).toEqual([]);
   });
 
+  it('answers 404 for a transfer document without its request (a document that does not match its view)', async () => {
+    harness = await startReadApi({ queries: [transferQueries] });
+    await harness.readStore.collection(TRANSFERS).bulkWrite([
+      {
+        insertOne: {
+          document: { _id: 't1', status: 'completed', revision: 2, updatedAt: '2026-01-01T00:00:00.000Z' },
+        },
+      },
+    ]);
+    const response = await harness.app.inject({ url: '/transfers/t1' });
+    expectProblem(response, 404, 'transfer-not-found');
+    expect(harness.readApi.stats().invalidDocuments).toBe(1);
+  });
+
   it('answers 503 with Retry-After when the read model does not reach x-min-position in time', async () => {
     harness = await startReadApi({ queries: [transferQueries], consistencyTimeoutMs: 50 });
     await harness.setCheckpoint(TRANSFERS_PROJECTION, 10n);

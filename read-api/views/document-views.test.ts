@@ -1,88 +1,72 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TRANSFERS } from '../../projections/transfers/transfers-projection.js';
-import { accountQueries } from '../accounts/index.js';
-import { accountDoc, type Harness, startReadApi, transactionDoc } from '../testing/read-api-harness.js';
-import { transferQueries } from '../transfers/index.js';
+import { COUNTER_CHANGES, COUNTERS } from '../../projections/engine/testing/fixture-projection.js';
+import { changeDoc, counterDoc, fixtureQueryRoutes } from '../testing/fixture-query-routes.js';
+import { type Harness, startReadApi } from '../testing/read-api-harness.js';
 
 /**
  * A read-model document that does not match its view (here: what a revision-guarded upsert made of
- * a deposit whose AccountOpened never projected) is answered as absent, logged and counted: never a
- * 5xx, neither for itself nor for the list pages it falls on.
+ * an increment whose CounterOpened never projected) is answered as absent, logged and counted:
+ * never a 5xx, neither for itself nor for the list pages it falls on. On the fixture's routes.
  */
 let harness: Harness;
 afterEach(() => harness?.close());
 
 const get = (url: string) => harness.app.inject({ method: 'GET', url });
 
-/** No owner, currency, status or openedAt: only the fields a deposit sets. */
-const holeyAccount = (accountId: string) => {
-  const { owner, currency, status, openedAt, ...rest } = accountDoc(accountId, { balance: 500, revision: 1 });
-  return rest as ReturnType<typeof accountDoc>;
+/** No owner, status or openedAt: only the fields an increment sets. */
+const holeyCounter = (counterId: string) => {
+  const { owner, status, openedAt, ...rest } = counterDoc(counterId, { total: 500, revision: 1 });
+  return rest as ReturnType<typeof counterDoc>;
 };
 
 describe('documents that do not match their view', () => {
-  it('GET /accounts/:id answers 404, logs the document id, counts it, and caches nothing', async () => {
-    harness = await startReadApi({ queries: [accountQueries, transferQueries] });
+  it('GET one answers 404, logs the document id, counts it, and caches nothing', async () => {
+    harness = await startReadApi({ queries: [fixtureQueryRoutes] });
     const logged = vi.spyOn(harness.app.log, 'error');
-    await harness.seedAccounts([holeyAccount('holey')]);
-    const response = await get('/accounts/holey');
+    await harness.seed(COUNTERS, [holeyCounter('holey')]);
+    const response = await get('/counters/holey');
     expect(response.statusCode).toBe(404);
-    expect(response.json()).toMatchObject({ type: 'urn:eventfold:problem:account-not-found' });
+    expect(response.json()).toMatchObject({ type: 'urn:eventfold:problem:counter-not-found' });
     expect(harness.readApi.stats()).toMatchObject({ invalidDocuments: 1, cacheFills: 0 });
     expect(logged).toHaveBeenCalledWith(
-      expect.objectContaining({ collection: 'accounts', id: 'holey' }),
+      expect.objectContaining({ collection: COUNTERS, id: 'holey' }),
       expect.stringContaining('does not match its view'),
     );
-    expect(harness.calls).not.toContain('cache.set account:holey');
+    expect(harness.calls).not.toContain('cache.set counter:holey');
   });
 
-  it('GET /accounts leaves it out, and pages on past it', async () => {
-    harness = await startReadApi({ queries: [accountQueries, transferQueries] });
-    await harness.seedAccounts([accountDoc('a'), holeyAccount('b'), accountDoc('c')]);
-    const all = await get('/accounts');
+  it('a list leaves it out, and pages on past it', async () => {
+    harness = await startReadApi({ queries: [fixtureQueryRoutes] });
+    await harness.seed(COUNTERS, [counterDoc('a'), holeyCounter('b'), counterDoc('c')]);
+    const all = await get('/counters');
     expect(all.statusCode).toBe(200);
-    expect(all.json().items.map((item: { accountId: string }) => item.accountId)).toEqual(['a', 'c']);
+    expect(all.json().items.map((item: { counterId: string }) => item.counterId)).toEqual(['a', 'c']);
 
     const ids: string[] = [];
-    let url = '/accounts?limit=1';
+    let url = '/counters?limit=1';
     for (;;) {
       const page = await get(url);
       expect(page.statusCode).toBe(200);
       const { items, nextCursor } = page.json();
-      ids.push(...items.map((item: { accountId: string }) => item.accountId));
+      ids.push(...items.map((item: { counterId: string }) => item.counterId));
       if (nextCursor === null) break;
-      url = `/accounts?limit=1&cursor=${nextCursor}`;
+      url = `/counters?limit=1&cursor=${nextCursor}`;
     }
     expect(ids).toEqual(['a', 'c']);
     expect(harness.readApi.stats().invalidDocuments).toBeGreaterThanOrEqual(2);
   });
 
-  it('GET /accounts/:id/transactions leaves an invalid transaction out', async () => {
-    harness = await startReadApi({ queries: [accountQueries, transferQueries] });
-    await harness.seedAccounts([accountDoc('a', { revision: 3 })]);
-    await harness.seedTransactions([
-      transactionDoc('a', 1),
-      transactionDoc('a', 2, { kind: 'refund' as 'deposit' }),
-      transactionDoc('a', 3),
+  it('a list of another collection leaves an invalid row out', async () => {
+    harness = await startReadApi({ queries: [fixtureQueryRoutes] });
+    await harness.seed(COUNTERS, [counterDoc('a', { revision: 3 })]);
+    await harness.seed(COUNTER_CHANGES, [
+      changeDoc('a', 1),
+      changeDoc('a', 2, { kind: 'reset' as 'increment' }),
+      changeDoc('a', 3),
     ]);
-    const response = await get('/accounts/a/transactions');
+    const response = await get('/counters/a/changes');
     expect(response.statusCode).toBe(200);
     expect(response.json().items.map((item: { revision: number }) => item.revision)).toEqual([1, 3]);
-    expect(harness.readApi.stats().invalidDocuments).toBe(1);
-  });
-
-  it('GET /transfers/:id answers 404 for a transfer document without its request', async () => {
-    harness = await startReadApi({ queries: [accountQueries, transferQueries] });
-    await harness.readStore.collection(TRANSFERS).bulkWrite([
-      {
-        insertOne: {
-          document: { _id: 't1', status: 'completed', revision: 2, updatedAt: '2026-01-01T00:00:00.000Z' },
-        },
-      },
-    ]);
-    const response = await get('/transfers/t1');
-    expect(response.statusCode).toBe(404);
-    expect(response.json()).toMatchObject({ type: 'urn:eventfold:problem:transfer-not-found' });
     expect(harness.readApi.stats().invalidDocuments).toBe(1);
   });
 });
