@@ -5,6 +5,7 @@
 # The ops scripts ship compiled next to the app (dist/scripts/), run with the image's own settings:
 #   docker compose exec projector npm run parked:dist -- list          # node dist/scripts/parked.js list
 #   docker compose exec projector npm run projections:rebuild:dist -- accounts
+#   docker compose exec projector npm run events:dist -- verify        # checks every stored event
 ARG NODE_VERSION=22
 
 # ── build: dev dependencies, the TypeScript compiler, and the tools to compile better-sqlite3 ──

@@ -275,6 +275,7 @@ describe('Dockerfile', () => {
     const opsScripts = {
       parked: 'scripts/parked.ts',
       'projections:rebuild': 'scripts/projections-rebuild.ts',
+      events: 'scripts/events.ts',
     };
     for (const [name, source] of Object.entries(opsScripts)) {
       // `npm run parked` runs the sources with tsx; the image has no sources, only dist/.
