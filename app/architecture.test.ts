@@ -103,7 +103,7 @@ describe('architecture', () => {
     const of = (file: string) => repository.filter((i) => i.file === file).map((i) => i.target);
     expect(of('infra/event-store/memory-event-store.ts')).toContain('infra/event-store/event-store.js');
     // A dynamic import, resolved to the folder it names.
-    expect(of('app/main.ts')).toContain('app/system.js');
+    expect(of('app/run.ts')).toContain('app/system.js');
     expect(of('app/system.ts')).toEqual(expect.arrayContaining(['commands/command-api.js']));
     for (const folder of FOLDERS)
       expect(
@@ -144,7 +144,7 @@ describe('architecture', () => {
     imported('scripts/parked.ts', '../app/modules.js'),
     imported('read-api/accounts/account-read-your-writes.test.ts', '../../app/testing/in-process-app.js'),
     imported('read-api/read-api.ts', '../projections/engine/checkpoint-store.js'),
-    imported('commands/transfers/transfer-process-lease.ts', '../../projections/engine/lease.js'),
+    imported('commands/process-manager/lease.ts', '../../projections/engine/lease.js'),
     imported('infra/event-store/memory-event-store.ts', './event-store.js'),
     imported('infra/http/create-http-app.ts', '../../domain/shared/domain-error.js'),
     imported('app/readiness-mongo.test.ts', 'mongodb'),

@@ -17,5 +17,8 @@ export const loadAppConfig = (env: NodeJS.ProcessEnv = process.env, modules?: re
   loadConfig(env, appConfigSchema(modules)) as AppConfig;
 
 /** For entry points: the app's configuration, or what is wrong on stderr and exit `exitCode`. */
-export const loadAppConfigOrExit = (exitCode: number, env: NodeJS.ProcessEnv = process.env) =>
-  loadConfigOrExit(exitCode, env, appConfigSchema()) as AppConfig;
+export const loadAppConfigOrExit = (
+  exitCode: number,
+  env: NodeJS.ProcessEnv = process.env,
+  modules?: readonly AnyModule[],
+) => loadConfigOrExit(exitCode, env, appConfigSchema(modules)) as AppConfig;

@@ -1,50 +1,7 @@
-import { loadConfigOrExit } from '../infra/config.js';
-import { shutdownOnSignals } from '../infra/lifecycle/shutdown-on-signals.js';
-import { chooseLogFormat, createLogger } from '../infra/logger.js';
-import type { Tracing } from '../infra/tracing/tracing.js';
+import { runApp } from './run.js';
 
 /**
  * `npm start` (or `node dist/app/main.js`): the roles ROLES names, in one process, configured
- * from the environment. SIGTERM or SIGINT stops it gracefully; a second signal, or
- * SHUTDOWN_TIMEOUT_MS, ends it at once.
- *
- * The base settings are read first: logging and tracing need them before anything else is loaded.
- * The modules' settings are read with the rest (loadAppConfigOrExit) once tracing is in place,
- * since importing the modules loads every layer.
+ * from the environment, with the app's modules (app/modules.ts). See run.ts.
  */
-const base = loadConfigOrExit(1);
-const logger = createLogger({
-  level: base.LOG_LEVEL,
-  format: chooseLogFormat({
-    explicit: base.LOG_FORMAT,
-    stdoutIsTTY: process.stdout.isTTY,
-    nodeEnv: process.env.NODE_ENV,
-  }),
-});
-
-// Tracing first, and only when asked for: the SDK is not even loaded otherwise, and its HTTP and
-// Fastify instrumentation must be in place before the system creates its server.
-let tracing: Tracing | undefined;
-if (base.OTEL_EXPORTER_OTLP_ENDPOINT) {
-  const { startTracing } = await import('../infra/tracing/start-tracing.js');
-  tracing = startTracing({ serviceName: base.OTEL_SERVICE_NAME, roles: base.ROLES });
-}
-
-const { loadAppConfigOrExit } = await import('./config.js');
-const config = loadAppConfigOrExit(1);
-const { startSystem } = await import('./system.js');
-try {
-  const system = await startSystem(config, logger, { tracing });
-  shutdownOnSignals({
-    stop: async () => {
-      await system.stop();
-      await tracing?.shutdown();
-    },
-    logger,
-    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  });
-} catch (error) {
-  logger.fatal({ err: error }, 'could not start');
-  await tracing?.shutdown();
-  process.exit(1);
-}
+await runApp();

@@ -6,15 +6,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkpointStream } from '../commands/transfers/checkpoint-stream.js';
+import { checkpointStream } from '../commands/process-manager/checkpoint-stream.js';
 import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
 
 /**
- * `node --import tsx app/main.ts`, as a deployment runs it, stopped with SIGTERM while clients
- * keep sending commands, then started again on the same DATA_DIR:
+ * The app as a deployment runs it (app/main.ts's runApp, here with the engines' fixture module:
+ * `node --import tsx app/testing/fixture-main.ts`), stopped with SIGTERM while clients keep
+ * sending commands, then started again on the same DATA_DIR:
  * - it exits 0, having finished what it had in hand;
  * - every command it acknowledged has its event in the store, at the position it answered with;
- * - the transfer process manager saved its checkpoint (kept in the event store), and it only moves on;
+ * - the job process manager saved its checkpoint (kept in the event store), and it only moves on;
  * - the projections catch up to the state the events describe.
  * (The embedded read store lives in memory, so the restarted projectors rebuild it from the log:
  * catching up to the same state is the check. With MongoDB the stored checkpoints carry over.)
@@ -40,7 +41,7 @@ const freePort = async () => {
 type LogLine = { msg?: string; level?: number };
 
 const startApp = async (port: number) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/testing/fixture-main.ts'], {
     cwd: root,
     env: {
       ...process.env,
@@ -88,27 +89,31 @@ const post = (base: string, path: string, body: object) =>
     body: JSON.stringify(body),
   });
 
-type Ack = { accountId: string; revision: number; position: string };
+type Ack = { id: string; revision: number; position: string };
 
 describe('SIGTERM under load', () => {
   it('loses no acknowledged command, and the restarted system catches up to the same state', async () => {
     const port = await freePort();
     const first = await startApp(port);
 
-    const accounts = Array.from({ length: 8 }, (_, i) => `load-${i}`);
+    const counters = Array.from({ length: 8 }, (_, i) => `load-${i}`);
     const acks: Ack[] = [];
-    for (const accountId of accounts) {
-      const response = await post(first.base, '/accounts', { accountId, owner: 'Ada', currency: 'EUR' });
+    for (const counterId of counters) {
+      const response = await post(first.base, '/counters', { counterId, owner: 'Ada' });
       expect(response.status).toBe(201);
       acks.push((await response.json()) as Ack);
     }
+    // A job for the process manager to drive, so that it has a checkpoint to save.
+    expect(
+      (await post(first.base, '/jobs', { jobId: 'load-job', tallyId: 'load-tally', amount: 1 })).status,
+    ).toBe(202);
 
-    // One client per account, depositing until the server stops answering (bounded all the same).
+    // One client per counter, incrementing until the server stops answering (bounded all the same).
     let refused = 0;
-    const clients = accounts.map(async (accountId) => {
+    const clients = counters.map(async (counterId) => {
       for (let i = 0; i < 5_000; i++) {
         try {
-          const response = await post(first.base, `/accounts/${accountId}/deposits`, { amount: 1 });
+          const response = await post(first.base, `/counters/${counterId}/increments`, { amount: 1 });
           if (response.status === 200) acks.push((await response.json()) as Ack);
           else {
             await response.body?.cancel();
@@ -120,7 +125,7 @@ describe('SIGTERM under load', () => {
       }
     });
 
-    while (acks.length < accounts.length + 200) await sleep(10);
+    while (acks.length < counters.length + 200) await sleep(10);
     first.child.kill('SIGTERM');
     const [code] = await first.exited;
     await Promise.all(clients);
@@ -135,13 +140,13 @@ describe('SIGTERM under load', () => {
     const store = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
     let stoppedAt: bigint | undefined;
     try {
-      stoppedAt = await checkpointStream(store, 'transfer-process').load();
+      stoppedAt = await checkpointStream(store, 'job-process').load();
       expect(stoppedAt).toBeDefined();
       expect(stoppedAt as bigint).toBeLessThanOrEqual((await store.headPosition()) as bigint);
-      for (const accountId of accounts) {
-        const stream = await store.readStream(`account-${accountId}`);
+      for (const counterId of counters) {
+        const stream = await store.readStream(`counter-${counterId}`);
         const byRevision = new Map(stream.map((event) => [event.revision, String(event.position)]));
-        for (const ack of acks.filter((a) => a.accountId === accountId))
+        for (const ack of acks.filter((a) => a.id === counterId))
           expect(byRevision.get(ack.revision)).toBe(ack.position);
       }
     } finally {
@@ -155,16 +160,16 @@ describe('SIGTERM under load', () => {
       const reopened = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
       try {
         const head = String(await reopened.headPosition());
-        for (const accountId of accounts) {
-          const stream = await reopened.readStream(`account-${accountId}`);
-          const deposits = stream.filter((event) => event.type === 'MoneyDeposited').length;
-          const response = await fetch(`${second.base}/accounts/${accountId}`, {
+        for (const counterId of counters) {
+          const stream = await reopened.readStream(`counter-${counterId}`);
+          const increments = stream.filter((event) => event.type === 'Incremented').length;
+          const response = await fetch(`${second.base}/counters/${counterId}`, {
             headers: { 'x-min-position': head },
           });
           expect(response.status).toBe(200);
           expect(await response.json()).toMatchObject({
-            accountId,
-            balance: deposits,
+            counterId,
+            total: increments,
             revision: (stream.at(-1)?.revision as number) ?? -1,
           });
         }
@@ -177,7 +182,7 @@ describe('SIGTERM under load', () => {
     }
     const final = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
     try {
-      expect((await checkpointStream(final, 'transfer-process').load()) as bigint).toBeGreaterThanOrEqual(
+      expect((await checkpointStream(final, 'job-process').load()) as bigint).toBeGreaterThanOrEqual(
         stoppedAt as bigint,
       );
     } finally {

@@ -4,16 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkpointStream } from '../commands/transfers/checkpoint-stream.js';
+import { checkpointStream } from '../commands/process-manager/checkpoint-stream.js';
 import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
 import { createLogger } from '../infra/logger.js';
 import { loadAppConfig } from './config.js';
 import { type System, startSystem } from './system.js';
+import { fixtureModule } from './testing/fixture-module.js';
 
 /**
  * The system as `npm start` runs it, one ROLES subset at a time: on port 0, with the embedded
- * stores in a temporary DATA_DIR, over real HTTP.
+ * stores in a temporary DATA_DIR, over real HTTP. With the engines' fixture module
+ * (app/testing/fixture-module.ts: counters, and a job process manager), not the example's.
  */
+const modules = [fixtureModule];
 const dirs: string[] = [];
 const systems: System[] = [];
 afterEach(async () => {
@@ -23,8 +26,8 @@ afterEach(async () => {
 
 const start = async (env: Record<string, string>, dir = mkdtempSync(join(tmpdir(), 'eventfold-system-'))) => {
   dirs.push(dir);
-  const config = loadAppConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env });
-  const system = await startSystem(config, createLogger({ level: 'silent' }));
+  const config = loadAppConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env }, modules);
+  const system = await startSystem(config, createLogger({ level: 'silent' }), { modules });
   systems.push(system);
   const http = async (path: string, init?: RequestInit) => {
     const response = await fetch(new URL(path, system.url), init);
@@ -69,10 +72,10 @@ describe.each([
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/^process_resident_memory_bytes /m);
 
-    const opened = await post('/accounts', { accountId: 'a1', owner: 'Ada', currency: 'EUR' });
+    const opened = await post('/counters', { counterId: 'a1', owner: 'Ada' });
     expect(opened.status).toBe(routes.write ? 201 : 404);
-    const read = await http('/accounts/nobody');
-    expect(read.json().type).toMatch(routes.read ? /account-not-found$/ : /route-not-found$/);
+    const read = await http('/counters/nobody');
+    expect(read.json().type).toMatch(routes.read ? /counter-not-found$/ : /route-not-found$/);
     if (routes.write || routes.read) expect((await http('/openapi.json')).status).toBe(200);
 
     await system.stop();
@@ -84,13 +87,13 @@ describe.each([
 describe('the whole system in one process', () => {
   it('exposes the series of every layer on /metrics', async () => {
     const { http, post } = await start({});
-    await post('/accounts', { accountId: 'm1', owner: 'Ada', currency: 'EUR' });
-    const deposit = await post('/accounts/m1/deposits', { amount: 10 });
-    await post('/accounts/m1/withdrawals', { amount: 1000 });
-    const position = deposit.json().position as string;
+    await post('/counters', { counterId: 'm1', owner: 'Ada' });
+    const increment = await post('/counters/m1/increments', { amount: 10 });
+    await post('/counters/m1/decrements', { amount: 1000 });
+    const position = increment.json().position as string;
     // A read that waits for a position skips the cache; the two after it go through it.
-    expect((await http('/accounts/m1', { headers: { 'x-min-position': position } })).status).toBe(200);
-    for (let i = 0; i < 2; i++) expect((await http('/accounts/m1')).status).toBe(200);
+    expect((await http('/counters/m1', { headers: { 'x-min-position': position } })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await http('/counters/m1')).status).toBe(200);
 
     const text = (await http('/metrics')).text;
     const count = (route: string, method: string, status: number) =>
@@ -98,26 +101,23 @@ describe('the whole system in one process', () => {
         text,
         `eventfold_http_request_duration_seconds_count{method="${method}",route="${route}",status_code="${status}"}`,
       );
-    expect(count('/accounts', 'POST', 201)).toBe(1);
-    expect(count('/accounts/:id/deposits', 'POST', 200)).toBe(1);
-    expect(count('/accounts/:id/withdrawals', 'POST', 422)).toBe(1);
-    expect(count('/accounts/:id', 'GET', 200)).toBe(3);
+    expect(count('/counters', 'POST', 201)).toBe(1);
+    expect(count('/counters/:id/increments', 'POST', 200)).toBe(1);
+    expect(count('/counters/:id/decrements', 'POST', 422)).toBe(1);
+    expect(count('/counters/:id', 'GET', 200)).toBe(3);
     expect(
-      sample(text, 'eventfold_commands_total{command="OpenAccount",outcome="accepted",reason="appended"}'),
+      sample(text, 'eventfold_commands_total{command="OpenCounter",outcome="accepted",reason="appended"}'),
     ).toBe(1);
     expect(
-      sample(
-        text,
-        'eventfold_commands_total{command="WithdrawMoney",outcome="rejected",reason="insufficient_funds"}',
-      ),
+      sample(text, 'eventfold_commands_total{command="Decrement",outcome="rejected",reason="below_zero"}'),
     ).toBe(1);
-    expect(sample(text, 'eventfold_events_appended_total{event_type="AccountOpened"}')).toBe(1);
-    expect(sample(text, 'eventfold_events_appended_total{event_type="MoneyDeposited"}')).toBe(1);
+    expect(sample(text, 'eventfold_events_appended_total{event_type="CounterOpened"}')).toBe(1);
+    expect(sample(text, 'eventfold_events_appended_total{event_type="Incremented"}')).toBe(1);
     const hits = sample(text, 'eventfold_read_cache_total{result="hit"}') ?? 0;
     const misses = sample(text, 'eventfold_read_cache_total{result="miss"}') ?? 0;
     expect(hits + misses).toBe(2);
     expect(hits).toBeGreaterThanOrEqual(1);
-    for (const projection of ['accounts', 'account-transactions']) {
+    for (const projection of ['counters', 'counter-changes']) {
       expect(sample(text, `eventfold_projection_lag_events{projection="${projection}"}`)).toBeTypeOf(
         'number',
       );
@@ -127,10 +127,10 @@ describe('the whole system in one process', () => {
       expect(sample(text, `eventfold_projection_leading{projection="${projection}"}`)).toBe(1);
       expect(sample(text, `eventfold_projection_parked_events{projection="${projection}"}`)).toBe(0);
     }
-    expect(sample(text, 'eventfold_projection_events_total{projection="accounts"}')).toBeGreaterThanOrEqual(
+    expect(sample(text, 'eventfold_projection_events_total{projection="counters"}')).toBeGreaterThanOrEqual(
       2,
     );
-    expect(sample(text, 'eventfold_projection_cache_refresh_failures_total{projection="accounts"}')).toBe(0);
+    expect(sample(text, 'eventfold_projection_cache_refresh_failures_total{projection="counters"}')).toBe(0);
   });
 
   it('loads no OpenTelemetry SDK while tracing is off', async () => {
@@ -153,21 +153,20 @@ describe('the whole system in one process', () => {
 describe('an idle system', () => {
   it('appends nothing while idle, before and after a restart, once its history is checkpointed', async () => {
     const { system, post, dir } = await start({});
-    for (const accountId of ['ada', 'bob']) {
-      expect((await post('/accounts', { accountId, owner: 'T', currency: 'EUR' })).status).toBe(201);
-      expect((await post(`/accounts/${accountId}/deposits`, { amount: 100 })).status).toBe(200);
+    for (const counterId of ['ada', 'bob']) {
+      expect((await post('/counters', { counterId, owner: 'T' })).status).toBe(201);
+      expect((await post(`/counters/${counterId}/increments`, { amount: 100 })).status).toBe(200);
     }
-    const transfer = await post('/transfers', { fromAccountId: 'ada', toAccountId: 'bob', amount: 30 });
-    expect(transfer.status).toBe(202);
+    const job = await post('/jobs', { jobId: 'j1', tallyId: 'ada', amount: 30 });
+    expect(job.status).toBe(202);
     // The same log, read from the test: what the process manager stored, and everything appended.
     const log = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
     try {
-      const transferCompleted = async () =>
-        (await log.readAll()).find((e) => e.type === 'TransferCompleted')?.position;
-      await expect.poll(transferCompleted, { timeout: 5_000 }).toBeDefined();
-      // The transfer's checkpoint is stored while the app runs (the save interval is 1 s).
-      const completedAt = (await transferCompleted()) as bigint;
-      const stored = () => checkpointStream(log, 'transfer-process').load();
+      const jobFinished = async () => (await log.readAll()).find((e) => e.type === 'JobFinished')?.position;
+      await expect.poll(jobFinished, { timeout: 5_000 }).toBeDefined();
+      // The process manager's checkpoint is stored while the app runs (the save interval is 1 s).
+      const completedAt = (await jobFinished()) as bigint;
+      const stored = () => checkpointStream(log, 'job-process').load();
       await expect.poll(stored, { timeout: 5_000 }).toBeGreaterThanOrEqual(completedAt);
       const appendedWhileIdle = async () => {
         await sleep(200);
@@ -193,8 +192,8 @@ describe('start-up failure', () => {
     const port = new URL(system.url).port;
     const dir = mkdtempSync(join(tmpdir(), 'eventfold-system-'));
     dirs.push(dir);
-    const config = loadAppConfig({ PORT: port, HOST: '127.0.0.1', DATA_DIR: dir });
-    await expect(startSystem(config, createLogger({ level: 'silent' }))).rejects.toMatchObject({
+    const config = loadAppConfig({ PORT: port, HOST: '127.0.0.1', DATA_DIR: dir }, modules);
+    await expect(startSystem(config, createLogger({ level: 'silent' }), { modules })).rejects.toMatchObject({
       code: 'EADDRINUSE',
     });
   });

@@ -12,14 +12,16 @@ import type { Tracing } from '../infra/tracing/tracing.js';
 import { startProjections } from '../projections/start-projections.js';
 import { loadAppConfig } from './config.js';
 import { commandRoutesOf, projectionsOf } from './module.js';
-import { modules } from './modules.js';
+import { fixtureModule } from './testing/fixture-module.js';
 
 /**
  * The trace of a command reaches the projector that applies its events, through the events'
  * metadata: client traceparent → HTTP request span → traceparent in the appended events → the
  * projector's span per event, linked to the request's span. Spans go to an in-memory exporter,
- * through the same startTracing the process uses, so no collector is needed.
+ * through the same startTracing the process uses, so no collector is needed. On the engines' fixture
+ * module (app/testing/fixture-module.ts).
  */
+const modules = [fixtureModule];
 const exporter = new InMemorySpanExporter();
 const processor = new SimpleSpanProcessor(exporter);
 /** Spans are exported once the resource's attributes are detected, asynchronously: wait for it. */
@@ -38,7 +40,7 @@ beforeAll(() => {
 afterAll(() => tracing?.shutdown());
 
 const OPEN_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
-const DEPOSIT_TRACE = '5c0a3b2e9d8f4a1b8c7d6e5f4a3b2c1d';
+const INCREMENT_TRACE = '5c0a3b2e9d8f4a1b8c7d6e5f4a3b2c1d';
 const CLIENT_SPAN = '00f067aa0ba902b7';
 
 describe('trace propagation', () => {
@@ -48,7 +50,7 @@ describe('trace propagation', () => {
     const readStore = createEmbeddedReadStore();
     const cache = createLruCache();
     const app = createHttpApp({ logger, bodyLimit: 1024 });
-    const config = loadAppConfig({});
+    const config = loadAppConfig({}, modules);
     registerCommandApi(app, {
       eventStore,
       maxRetries: 1,
@@ -74,16 +76,16 @@ describe('trace propagation', () => {
         expect(response.statusCode).toBeLessThan(300);
         return positionFromJson(response.json().position) as bigint;
       };
-      await send('/accounts', { accountId: 'traced', owner: 'Ada', currency: 'EUR' }, OPEN_TRACE);
-      const last = await send('/accounts/traced/deposits', { amount: 5 }, DEPOSIT_TRACE);
+      await send('/counters', { counterId: 'traced', owner: 'Ada' }, OPEN_TRACE);
+      const last = await send('/counters/traced/increments', { amount: 5 }, INCREMENT_TRACE);
 
       // Each event carries the trace of the request that appended it, from a span inside it.
-      const events = await eventStore.readStream('account-traced');
+      const events = await eventStore.readStream('counter-traced');
       const causes = events.map((event) => {
         const [, traceId, spanId] = (event.metadata.traceparent ?? '').split('-');
         return { type: event.type, traceId, spanId };
       });
-      expect(causes.map((cause) => cause.traceId)).toEqual([OPEN_TRACE, DEPOSIT_TRACE]);
+      expect(causes.map((cause) => cause.traceId)).toEqual([OPEN_TRACE, INCREMENT_TRACE]);
       const spanIds = (await finishedSpans()).map((span) => span.spanContext().spanId);
       for (const cause of causes) {
         expect(spanIds).toContain(cause.spanId);
@@ -91,7 +93,7 @@ describe('trace propagation', () => {
       }
 
       // Each projection's span for an event links back to the span that appended it.
-      for (const projection of ['accounts', 'account-transactions'])
+      for (const projection of ['counters', 'counter-changes'])
         expect(await projections.waitForCheckpoint(projection, last, { timeoutMs: 10_000 })).toBe(true);
       const projected = (await finishedSpans())
         .filter((span) => span.name.startsWith('project '))
@@ -109,25 +111,25 @@ describe('trace propagation', () => {
       expect(projected).toEqual(
         expect.arrayContaining([
           expect.objectContaining({
-            name: 'project accounts',
-            type: 'AccountOpened',
-            links: linkTo('AccountOpened'),
+            name: 'project counters',
+            type: 'CounterOpened',
+            links: linkTo('CounterOpened'),
           }),
           expect.objectContaining({
-            name: 'project accounts',
-            type: 'MoneyDeposited',
-            links: linkTo('MoneyDeposited'),
+            name: 'project counters',
+            type: 'Incremented',
+            links: linkTo('Incremented'),
           }),
           expect.objectContaining({
-            name: 'project account-transactions',
-            type: 'MoneyDeposited',
-            stream: 'account-traced',
-            links: linkTo('MoneyDeposited'),
+            name: 'project counter-changes',
+            type: 'Incremented',
+            stream: 'counter-traced',
+            links: linkTo('Incremented'),
           }),
         ]),
       );
       // Linked, not parented: the projector's work is a trace of its own.
-      for (const span of projected) expect([OPEN_TRACE, DEPOSIT_TRACE]).not.toContain(span.ownTrace);
+      for (const span of projected) expect([OPEN_TRACE, INCREMENT_TRACE]).not.toContain(span.ownTrace);
     } finally {
       await app.close();
       await projections.stop();

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { CommandRoutes, ProcessManagerStarter } from '../command-module.js';
+import type { CommandRoutes } from '../command-module.js';
+import { processManagerStarter } from '../process-manager/starter.js';
 import { createTransferOutcomes } from './transfer-outcomes.js';
-import { startTransferProcess } from './transfer-process.js';
-import { readStoreLease } from './transfer-process-lease.js';
+import { transferProcess } from './transfer-process.js';
 import { transferCommandRoutes } from './transfer-routes.js';
 
 /**
@@ -38,14 +38,8 @@ export const transferCommands: CommandRoutes<TransferSettings> = (app, { run, ev
 };
 
 /** The transfer saga: withdraws, deposits, refunds when a later step fails or the deadline passes. */
-export const transferProcessManager: ProcessManagerStarter<TransferSettings> = {
+export const transferProcessManager = processManagerStarter<TransferSettings>({
   name: 'transfer-process',
-  start: ({ eventStore, handle, logger, leases }, settings) =>
-    startTransferProcess({
-      eventStore,
-      handle,
-      logger,
-      config: { concurrency: settings.TRANSFER_PROCESS_CONCURRENCY },
-      ...(leases && { lease: readStoreLease(leases.readStore, { ttlMs: leases.ttlMs, logger }) }),
-    }),
-};
+  definition: transferProcess,
+  config: (settings) => ({ concurrency: settings.TRANSFER_PROCESS_CONCURRENCY }),
+});
