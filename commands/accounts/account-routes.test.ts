@@ -5,13 +5,14 @@ import { withLatency } from '../../infra/event-store/testing/with-latency.js';
 import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
 import { createLogger } from '../../infra/logger.js';
 import { registerCommandApi } from '../command-api.js';
+import { accountCommands } from './index.js';
 
 let eventStore: EventStore;
 let app: HttpApp;
 
 const buildApp = async (store: EventStore, maxRetries = 10) => {
   const built = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
-  registerCommandApi(built, { eventStore: store, maxRetries });
+  registerCommandApi(built, { eventStore: store, maxRetries, routes: [accountCommands] });
   await built.ready();
   return built;
 };
@@ -344,10 +345,7 @@ describe('command API', () => {
       // Simulate the crash window: the command's events are appended, the record is not.
       const handle = registerCommandApi(
         createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 }),
-        {
-          eventStore,
-          maxRetries: 3,
-        },
+        { eventStore, maxRetries: 3, routes: [accountCommands] },
       ).handle;
       const { accountAggregate } = await import('../../domain/accounts/account.js');
       const { requestHash } = await import('../pipeline/idempotency.js');

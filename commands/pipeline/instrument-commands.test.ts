@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountAggregate } from '../../domain/accounts/account.js';
+import { counterAggregate } from '../../domain/shared/testing/counter.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { createCommandHandler } from './handle-command.js';
 import { type CommandOutcome, instrumentCommands } from './instrument-commands.js';
@@ -15,42 +15,42 @@ const setUp = (traceparent?: () => string | undefined) => {
 };
 
 const context = { correlationId: 'c-1', causationId: 'c-1' };
-const open = { type: 'OpenAccount' as const, accountId: 'a1', owner: 'Ada', currency: 'EUR' };
+const open = { type: 'OpenCounter' as const, counterId: 'a1', owner: 'Ada' };
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe('instrumentCommands', () => {
   it('reports accepted commands, idempotent replays and domain rejections with their code', async () => {
     const { handle, outcomes } = setUp();
     const idempotency = { key: 'k-1', requestHash: 'h-1' };
-    await handle(accountAggregate, 'a1', open, { ...context, idempotency });
-    await handle(accountAggregate, 'a1', open, { ...context, idempotency });
-    await expect(handle(accountAggregate, 'a1', open, context)).rejects.toThrow('already exists');
-    const withdraw = { type: 'WithdrawMoney' as const, accountId: 'a1', amount: 5 };
-    await expect(handle(accountAggregate, 'a1', withdraw, context)).rejects.toThrow('less than');
+    await handle(counterAggregate, 'a1', open, { ...context, idempotency });
+    await handle(counterAggregate, 'a1', open, { ...context, idempotency });
+    await expect(handle(counterAggregate, 'a1', open, context)).rejects.toThrow('already exists');
+    const decrement = { type: 'Decrement' as const, counterId: 'a1', amount: 5 };
+    await expect(handle(counterAggregate, 'a1', decrement, context)).rejects.toThrow('less than');
 
     expect(outcomes).toEqual([
-      { command: 'OpenAccount', outcome: 'accepted', reason: 'appended' },
-      { command: 'OpenAccount', outcome: 'accepted', reason: 'replayed' },
-      { command: 'OpenAccount', outcome: 'rejected', reason: 'account_already_exists' },
-      { command: 'WithdrawMoney', outcome: 'rejected', reason: 'insufficient_funds' },
+      { command: 'OpenCounter', outcome: 'accepted', reason: 'appended' },
+      { command: 'OpenCounter', outcome: 'accepted', reason: 'replayed' },
+      { command: 'OpenCounter', outcome: 'rejected', reason: 'counter_exists' },
+      { command: 'Decrement', outcome: 'rejected', reason: 'below_zero' },
     ]);
   });
 
   it('stamps the active trace on the events unless the caller brought one', async () => {
     const { handle, eventStore } = setUp(() => TRACEPARENT);
-    await handle(accountAggregate, 'a1', open, context);
+    await handle(counterAggregate, 'a1', open, context);
     const fromSaga = '00-11111111111111111111111111111111-2222222222222222-01';
-    const deposit = { type: 'DepositMoney' as const, accountId: 'a1', amount: 5 };
-    await handle(accountAggregate, 'a1', deposit, { ...context, traceparent: fromSaga });
+    const increment = { type: 'Increment' as const, counterId: 'a1', amount: 5 };
+    await handle(counterAggregate, 'a1', increment, { ...context, traceparent: fromSaga });
 
-    const events = await eventStore.readStream('account-a1');
+    const events = await eventStore.readStream('counter-a1');
     expect(events.map((event) => event.metadata.traceparent)).toEqual([TRACEPARENT, fromSaga]);
   });
 
   it('stamps nothing when there is no active trace', async () => {
     const { handle, eventStore } = setUp(() => undefined);
-    await handle(accountAggregate, 'a1', open, context);
-    const [event] = await eventStore.readStream('account-a1');
+    await handle(counterAggregate, 'a1', open, context);
+    const [event] = await eventStore.readStream('counter-a1');
     expect(event?.metadata).not.toHaveProperty('traceparent');
   });
 });

@@ -51,7 +51,8 @@ const accepted = (id: string) => (result: CommandResult) => ({
 const errors = problemResponses(400, 404, 409, 413, 415, 422, 503);
 const tags = ['fixture: commands'];
 
-const counterRoutes = (app: HttpApp, { run }: CommandRoutesContext) => {
+/** The counter's command routes alone (they take no settings). */
+export const fixtureCounterCommands = (app: HttpApp, { run }: CommandRoutesContext) => {
   app.post(
     '/counters',
     {
@@ -138,7 +139,7 @@ const jobRoutes = (app: HttpApp, { run }: CommandRoutesContext, settings: Fixtur
 
 /** The fixture module's command routes. */
 export const fixtureCommands: CommandRoutes<FixtureSettings> = (app, context, settings) => {
-  counterRoutes(app, context);
+  fixtureCounterCommands(app, context);
   jobRoutes(app, context, settings);
 };
 

@@ -7,6 +7,7 @@ import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js
 import { registerCommandApi } from '../command-api.js';
 import { createHttpCommandRunner } from '../pipeline/http-command.js';
 import { createIdempotencyStore } from '../pipeline/idempotency.js';
+import { TransferSettings, transferCommands } from './index.js';
 import { bank, silent } from './testing/bank.js';
 import { createTransferOutcomes } from './transfer-outcomes.js';
 import { startTransferProcess, type TransferProcess } from './transfer-process.js';
@@ -18,6 +19,10 @@ let b: ReturnType<typeof bank>;
 let process: TransferProcess | undefined;
 
 const WAIT_MAX_SECONDS = 2;
+const settings = TransferSettings.parse({
+  TRANSFER_DEADLINE_MS: 60_000,
+  TRANSFER_WAIT_MAX_SECONDS: WAIT_MAX_SECONDS,
+});
 
 beforeEach(async () => {
   store = createMemoryEventStore();
@@ -28,7 +33,7 @@ beforeEach(async () => {
   registerCommandApi(app, {
     eventStore: store,
     maxRetries: 10,
-    transfers: { deadlineMs: 60_000, waitMaxSeconds: WAIT_MAX_SECONDS },
+    routes: [(scope, context) => transferCommands(scope, context, settings)],
   });
   await app.ready();
 });

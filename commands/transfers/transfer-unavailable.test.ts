@@ -5,6 +5,7 @@ import { unreachable, withFaults } from '../../infra/event-store/testing/fault-i
 import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
 import { registerCommandApi } from '../command-api.js';
 import { createCommandHandler } from '../pipeline/handle-command.js';
+import { TransferSettings, transferCommands } from './index.js';
 import { bank, silent } from './testing/bank.js';
 import { startTransferProcess, type TransferProcess } from './transfer-process.js';
 
@@ -12,6 +13,7 @@ import { startTransferProcess, type TransferProcess } from './transfer-process.j
  * The event store away for a moment, seen from the transfer routes and the transfer process: 503
  * or 202, never 500, and a process that keeps going and moves each leg once.
  */
+const settings = TransferSettings.parse({ TRANSFER_DEADLINE_MS: 60_000, TRANSFER_WAIT_MAX_SECONDS: 2 });
 let store: EventStore;
 let outage: ReturnType<typeof unreachable>;
 let b: ReturnType<typeof bank>;
@@ -37,7 +39,7 @@ const serve = async (eventStore: EventStore = outage.store) => {
   registerCommandApi(app, {
     eventStore,
     maxRetries: 10,
-    transfers: { deadlineMs: 60_000, waitMaxSeconds: 2 },
+    routes: [(scope, context) => transferCommands(scope, context, settings)],
   });
   await app.ready();
   apps.push(app);
