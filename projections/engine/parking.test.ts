@@ -1,13 +1,12 @@
 import { expect, it, vi } from 'vitest';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import type { Collection, Document, ReadStore, WriteOp } from '../../infra/read-store/read-store.js';
-import { accountTransactionsProjection } from '../accounts/account-transactions-projection.js';
-import { accountsProjection } from '../accounts/accounts-projection.js';
 import { parkedEventDocument, parkedEvents, parkOp } from './parked-events.js';
 import { replayParked } from './replay-parked.js';
+import { counterChangesProjection, countersProjection } from './testing/fixture-projection.js';
 import {
-  accountCommands,
   allDocs,
+  counterCommands,
   fragile,
   silentLogger,
   startTestProjector,
@@ -45,53 +44,53 @@ describeOnEachReadStore('parking', (fresh) => {
   const setup = async () => {
     const eventStore = createMemoryEventStore();
     const readStore = await fresh();
-    return { eventStore, readStore, commands: accountCommands(eventStore) };
+    return { eventStore, readStore, commands: counterCommands(eventStore) };
   };
 
   it('parks a poison event after its retries and the later events of its stream behind it, projects the other streams, and replays them in order once fixed', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    await commands.deposit('a', 100, 'poison');
-    await commands.deposit('a', 50);
+    await commands.increment('a', 100, 'poison');
+    await commands.increment('a', 50);
     await commands.open('b');
-    await commands.deposit('b', 7);
+    await commands.increment('b', 7);
     const poison = fragile(
-      accountTransactionsProjection(),
-      (event) => (event.data as { reference?: string }).reference === 'poison',
+      counterChangesProjection(),
+      (event) => (event.data as { note?: string }).note === 'poison',
     );
 
     const projector = startTestProjector({ projection: poison.projection, eventStore, readStore });
     try {
       await projector.caughtUp();
-      const parked = await parkedEvents(readStore).list('account-transactions');
+      const parked = await parkedEvents(readStore).list('counter-changes');
       expect(parked).toEqual([
         expect.objectContaining({
-          _id: 'account-transactions:2',
-          projection: 'account-transactions',
+          _id: 'counter-changes:2',
+          projection: 'counter-changes',
           event: expect.objectContaining({
-            streamId: 'account-a',
+            streamId: 'counter-a',
             revision: 1,
             position: '2',
-            type: 'MoneyDeposited',
+            type: 'Incremented',
           }),
-          error: expect.objectContaining({ message: 'cannot handle MoneyDeposited at 2' }),
+          error: expect.objectContaining({ message: 'cannot handle Incremented at 2' }),
           attempts: 3,
         }),
         expect.objectContaining({
-          _id: 'account-transactions:3',
-          event: expect.objectContaining({ streamId: 'account-a', revision: 2 }),
+          _id: 'counter-changes:3',
+          event: expect.objectContaining({ streamId: 'counter-a', revision: 2 }),
           error: {
             name: 'StreamParked',
-            message: 'an earlier event of this stream is parked: account-transactions:2',
+            message: 'an earlier event of this stream is parked: counter-changes:2',
           },
-          behind: 'account-transactions:2',
+          behind: 'counter-changes:2',
           attempts: 0,
         }),
       ]);
       expect(parked[0]).not.toHaveProperty('behind');
-      // The handler never ran for the event parked behind: 3 tries of the poison, then b's deposit.
+      // The handler never ran for the event parked behind: 3 tries of the poison, then b's increment.
       expect(poison.calls).toBe(3 + 1);
-      expect((await allDocs(readStore, 'account_transactions')).map((doc) => doc._id)).toEqual(['b:1']);
+      expect((await allDocs(readStore, 'counter_changes')).map((doc) => doc._id)).toEqual(['b:1']);
       expect(await projector.stats()).toMatchObject({ parked: 2, parkedWaiting: 2, retries: 2 });
 
       // Still broken: the replay stops at the poison, the entry stays with one more attempt, and
@@ -100,23 +99,23 @@ describeOnEachReadStore('parking', (fresh) => {
       expect(failed).toEqual({
         replayed: [],
         superseded: [],
-        failed: [{ id: 'account-transactions:2', error: 'cannot handle MoneyDeposited at 2' }],
-        waiting: ['account-transactions:3'],
+        failed: [{ id: 'counter-changes:2', error: 'cannot handle Incremented at 2' }],
+        waiting: ['counter-changes:3'],
       });
       expect((await parkedEvents(readStore).list()).map((doc) => doc.attempts)).toEqual([4, 0]);
 
       poison.fixed = true;
       const replay = await replayParked({ projection: poison.projection, readStore, logger: silentLogger });
       expect(replay).toEqual({
-        replayed: ['account-transactions:2', 'account-transactions:3'],
+        replayed: ['counter-changes:2', 'counter-changes:3'],
         superseded: [],
         failed: [],
         waiting: [],
       });
       expect(await parkedEvents(readStore).list()).toEqual([]);
-      expect(await allDocs(readStore, 'account_transactions')).toEqual([
-        expect.objectContaining({ _id: 'a:1', amount: 100, reference: 'poison', balanceAfter: 100 }),
-        expect.objectContaining({ _id: 'a:2', amount: 50, balanceAfter: 150 }),
+      expect(await allDocs(readStore, 'counter_changes')).toEqual([
+        expect.objectContaining({ _id: 'a:1', amount: 100, note: 'poison', totalAfter: 100 }),
+        expect.objectContaining({ _id: 'a:2', amount: 50, totalAfter: 150 }),
         expect.objectContaining({ _id: 'b:1' }),
       ]);
     } finally {
@@ -124,46 +123,46 @@ describeOnEachReadStore('parking', (fresh) => {
     }
   });
 
-  it('keeps a stream whose AccountOpened parked out of the model, and the replay restores the whole document', async () => {
+  it('keeps a stream whose CounterOpened parked out of the model, and the replay restores the whole document', async () => {
     const { eventStore, readStore, commands } = await setup();
-    await commands.open('a', 'Mallory', 'GBP');
-    await commands.deposit('a', 100);
-    await commands.deposit('a', 50);
+    await commands.open('a', 'Mallory');
+    await commands.increment('a', 100);
+    await commands.increment('a', 50);
     await commands.open('b');
     const broken = fragile(
-      accountsProjection(),
-      (event) => event.type === 'AccountOpened' && event.streamId === 'account-a',
+      countersProjection(),
+      (event) => event.type === 'CounterOpened' && event.streamId === 'counter-a',
     );
     const projector = startTestProjector({ projection: broken.projection, eventStore, readStore });
     try {
       await projector.caughtUp();
-      // No document with a hole: none at all for `a`, whose deposits wait behind its AccountOpened.
-      expect((await allDocs(readStore, 'accounts')).map((doc) => doc._id)).toEqual(['b']);
+      // No document with a hole: none at all for `a`, whose increments wait behind its CounterOpened.
+      expect((await allDocs(readStore, 'counters')).map((doc) => doc._id)).toEqual(['b']);
       expect((await parkedEvents(readStore).list()).map((doc) => [doc._id, doc.behind])).toEqual([
-        ['accounts:1', undefined],
-        ['accounts:2', 'accounts:1'],
-        ['accounts:3', 'accounts:1'],
+        ['counters:1', undefined],
+        ['counters:2', 'counters:1'],
+        ['counters:3', 'counters:1'],
       ]);
 
       broken.fixed = true;
       const replay = await replayParked({ projection: broken.projection, readStore, logger: silentLogger });
       expect(replay).toEqual({
-        replayed: ['accounts:1', 'accounts:2', 'accounts:3'],
+        replayed: ['counters:1', 'counters:2', 'counters:3'],
         superseded: [],
         failed: [],
         waiting: [],
       });
-      expect(await allDocs(readStore, 'accounts')).toEqual([
-        expect.objectContaining({ _id: 'a', owner: 'Mallory', currency: 'GBP', balance: 150, revision: 2 }),
+      expect(await allDocs(readStore, 'counters')).toEqual([
+        expect.objectContaining({ _id: 'a', owner: 'Mallory', total: 150, revision: 2 }),
         expect.objectContaining({ _id: 'b' }),
       ]);
 
-      // The projector reloads its blocked streams: the next deposit on `a` projects, no restart needed.
-      await commands.deposit('a', 1);
+      // The projector reloads its blocked streams: the next increment on `a` projects, no restart needed.
+      await commands.increment('a', 1);
       await vi.waitFor(
         async () =>
-          expect(await allDocs(readStore, 'accounts')).toEqual([
-            expect.objectContaining({ _id: 'a', balance: 151, revision: 3 }),
+          expect(await allDocs(readStore, 'counters')).toEqual([
+            expect.objectContaining({ _id: 'a', total: 151, revision: 3 }),
             expect.objectContaining({ _id: 'b' }),
           ]),
         { timeout: 10_000 },
@@ -176,19 +175,19 @@ describeOnEachReadStore('parking', (fresh) => {
   it('a projector started with parked events keeps their streams blocked', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    const broken = fragile(accountsProjection(), (event) => event.type === 'AccountOpened');
+    const broken = fragile(countersProjection(), (event) => event.type === 'CounterOpened');
     const first = startTestProjector({ projection: broken.projection, eventStore, readStore });
     await first.caughtUp();
     await first.stop();
     broken.fixed = true; // fixed, but not replayed: the stream stays blocked
-    await commands.deposit('a', 5);
+    await commands.increment('a', 5);
     const second = startTestProjector({ projection: broken.projection, eventStore, readStore });
     try {
       await second.caughtUp();
-      expect(await allDocs(readStore, 'accounts')).toEqual([]);
+      expect(await allDocs(readStore, 'counters')).toEqual([]);
       expect((await parkedEvents(readStore).list()).map((doc) => doc.behind)).toEqual([
         undefined,
-        'accounts:1',
+        'counters:1',
       ]);
     } finally {
       await second.stop();
@@ -198,11 +197,11 @@ describeOnEachReadStore('parking', (fresh) => {
   it('replays each stream in order and stops it at the first event that fails again', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    await commands.deposit('a', 1);
-    await commands.deposit('a', 2);
-    await commands.deposit('a', 3);
+    await commands.increment('a', 1);
+    await commands.increment('a', 2);
+    await commands.increment('a', 3);
     const broken = new Set([1, 2]);
-    const inner = accountsProjection();
+    const inner = countersProjection();
     const projection = {
       ...inner,
       handle: (event: Parameters<typeof inner.handle>[0]) => {
@@ -213,39 +212,39 @@ describeOnEachReadStore('parking', (fresh) => {
     const projector = startTestProjector({ projection, eventStore, readStore });
     await projector.caughtUp();
     await projector.stop();
-    expect(await allDocs(readStore, 'accounts')).toEqual([expect.objectContaining({ revision: 0 })]);
+    expect(await allDocs(readStore, 'counters')).toEqual([expect.objectContaining({ revision: 0 })]);
 
     broken.delete(1);
     const replay = await replayParked({ projection, readStore, logger: silentLogger });
     expect(replay).toEqual({
-      replayed: ['accounts:2'],
+      replayed: ['counters:2'],
       superseded: [],
-      failed: [{ id: 'accounts:3', error: 'broken at 2' }],
-      waiting: ['accounts:4'],
+      failed: [{ id: 'counters:3', error: 'broken at 2' }],
+      waiting: ['counters:4'],
     });
-    expect(await allDocs(readStore, 'accounts')).toEqual([
-      expect.objectContaining({ balance: 1, revision: 1 }),
+    expect(await allDocs(readStore, 'counters')).toEqual([
+      expect.objectContaining({ total: 1, revision: 1 }),
     ]);
     expect((await parkedEvents(readStore).list()).map((doc) => doc._id)).toEqual([
-      'accounts:3',
-      'accounts:4',
+      'counters:3',
+      'counters:4',
     ]);
   });
 
   it('reports a replay that a later event of its stream superseded: what only it carried needs a rebuild', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    await commands.deposit('a', 100);
-    const projector = startTestProjector({ projection: accountsProjection(), eventStore, readStore });
+    await commands.increment('a', 100);
+    const projector = startTestProjector({ projection: countersProjection(), eventStore, readStore });
     await projector.caughtUp();
     await projector.stop();
     // An entry left from before parking was per stream, whose stream's later events projected.
-    const [opened] = await eventStore.readStream('account-a');
-    if (!opened) throw new Error('no AccountOpened');
+    const [opened] = await eventStore.readStream('counter-a');
+    if (!opened) throw new Error('no CounterOpened');
     await parkedEvents(readStore).write([
       parkOp(
         parkedEventDocument({
-          projection: 'accounts',
+          projection: 'counters',
           event: opened,
           error: new Error('was broken'),
           attempts: 3,
@@ -254,19 +253,19 @@ describeOnEachReadStore('parking', (fresh) => {
         }),
       ),
     ]);
-    const replay = await replayParked({ projection: accountsProjection(), readStore, logger: silentLogger });
-    expect(replay).toEqual({ replayed: ['accounts:1'], superseded: ['accounts:1'], failed: [], waiting: [] });
-    expect(await allDocs(readStore, 'accounts')).toEqual([
-      expect.objectContaining({ balance: 100, revision: 1 }),
+    const replay = await replayParked({ projection: countersProjection(), readStore, logger: silentLogger });
+    expect(replay).toEqual({ replayed: ['counters:1'], superseded: ['counters:1'], failed: [], waiting: [] });
+    expect(await allDocs(readStore, 'counters')).toEqual([
+      expect.objectContaining({ total: 100, revision: 1 }),
     ]);
   });
 
   it('retries a handler that fails once, and parks nothing', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    await commands.deposit('a', 100);
+    await commands.increment('a', 100);
     let failures = 0;
-    const inner = accountsProjection();
+    const inner = countersProjection();
     const flaky = {
       ...inner,
       handle: (event: Parameters<typeof inner.handle>[0]) => {
@@ -278,7 +277,7 @@ describeOnEachReadStore('parking', (fresh) => {
     try {
       await projector.caughtUp();
       expect(await projector.stats()).toMatchObject({ retries: 1, parked: 0, parkedWaiting: 0 });
-      expect(await allDocs(readStore, 'accounts')).toEqual([expect.objectContaining({ balance: 100 })]);
+      expect(await allDocs(readStore, 'counters')).toEqual([expect.objectContaining({ total: 100 })]);
     } finally {
       await projector.stop();
     }
@@ -287,8 +286,8 @@ describeOnEachReadStore('parking', (fresh) => {
   it('an event retried across a timed flush is still written, before its checkpoint', async () => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
-    await commands.deposit('a', 100);
-    const broken = fragile(accountsProjection(), (event) => event.revision === 1);
+    await commands.increment('a', 100);
+    const broken = fragile(countersProjection(), (event) => event.revision === 1);
     // The flush timer fires while the handler waits between tries, and writes the batch before it.
     const projector = startTestProjector({
       projection: broken.projection,
@@ -298,7 +297,7 @@ describeOnEachReadStore('parking', (fresh) => {
     });
     try {
       await projector.caughtUp();
-      expect(await parkedEvents(readStore).list()).toEqual([expect.objectContaining({ _id: 'accounts:2' })]);
+      expect(await parkedEvents(readStore).list()).toEqual([expect.objectContaining({ _id: 'counters:2' })]);
     } finally {
       await projector.stop();
     }
@@ -307,35 +306,32 @@ describeOnEachReadStore('parking', (fresh) => {
   it('parks the event whose writes keep failing and the later events of its stream, and writes the rest of its batch', async () => {
     const { eventStore, readStore: inner, commands } = await setup();
     await commands.open('a');
-    await commands.deposit('a', 1);
-    await commands.deposit('a', 2);
-    await commands.deposit('a', 3);
+    await commands.increment('a', 1);
+    await commands.increment('a', 2);
+    await commands.increment('a', 3);
     await commands.open('b');
-    await commands.deposit('b', 4);
+    await commands.increment('b', 4);
     const { store: readStore } = faulty(
       inner,
-      (collection, ops) => collection === 'account_transactions' && namesId(ops, 'a:2'),
+      (collection, ops) => collection === 'counter_changes' && namesId(ops, 'a:2'),
     );
     const projector = startTestProjector({
-      projection: accountTransactionsProjection(),
+      projection: counterChangesProjection(),
       eventStore,
       readStore,
     });
     try {
       await projector.caughtUp();
-      expect((await allDocs(readStore, 'account_transactions')).map((doc) => doc._id)).toEqual([
-        'a:1',
-        'b:1',
-      ]);
+      expect((await allDocs(readStore, 'counter_changes')).map((doc) => doc._id)).toEqual(['a:1', 'b:1']);
       expect(await parkedEvents(readStore).list()).toEqual([
         expect.objectContaining({
-          _id: 'account-transactions:3',
+          _id: 'counter-changes:3',
           event: expect.objectContaining({ revision: 2 }),
-          error: expect.objectContaining({ message: 'write to account_transactions refused' }),
+          error: expect.objectContaining({ message: 'write to counter_changes refused' }),
         }),
         expect.objectContaining({
           event: expect.objectContaining({ revision: 3 }),
-          behind: 'account-transactions:3',
+          behind: 'counter-changes:3',
         }),
       ]);
     } finally {
@@ -348,23 +344,21 @@ describeOnEachReadStore('parking', (fresh) => {
     await commands.open('a');
     const faults = faulty(inner, () => false);
     const projector = startTestProjector({
-      projection: accountsProjection(),
+      projection: countersProjection(),
       eventStore,
       readStore: faults.store,
     });
     try {
       await projector.caughtUp();
       faults.down = true;
-      await commands.deposit('a', 5);
-      await commands.deposit('a', 6);
+      await commands.increment('a', 5);
+      await commands.increment('a', 6);
       await vi.waitFor(async () => expect((await projector.stats()).restarts).toBeGreaterThan(0), {
         timeout: 10_000,
       });
       faults.down = false;
       await projector.caughtUp();
-      expect(await allDocs(inner, 'accounts')).toEqual([
-        expect.objectContaining({ balance: 11, revision: 2 }),
-      ]);
+      expect(await allDocs(inner, 'counters')).toEqual([expect.objectContaining({ total: 11, revision: 2 })]);
       expect(await parkedEvents(inner).list()).toEqual([]);
     } finally {
       await projector.stop();

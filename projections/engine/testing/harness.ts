@@ -1,5 +1,4 @@
 import { createCommandHandler } from '../../../commands/pipeline/handle-command.js';
-import { accountAggregate } from '../../../domain/accounts/account.js';
 import { counterAggregate } from '../../../domain/shared/testing/counter.js';
 import type { EventStore } from '../../../infra/event-store/event-store.js';
 import { createLogger } from '../../../infra/logger.js';
@@ -58,25 +57,6 @@ export const counterCommands = (eventStore: EventStore) => {
       handle(counterAggregate, counterId, { type: 'Decrement', counterId, amount, note }, context),
     close: (counterId: string) =>
       handle(counterAggregate, counterId, { type: 'CloseCounter', counterId }, context),
-  };
-};
-
-/**
- * @deprecated Account commands, for projections/engine/parking.test.ts until it moves to the
- * fixture counter (counterCommands) with the work in progress on that file; remove then.
- */
-export const accountCommands = (eventStore: EventStore) => {
-  const handle = createCommandHandler({ eventStore, maxRetries: 20, backoffMs: 1 });
-  const context = { correlationId: 'test', causationId: 'test' };
-  return {
-    open: (accountId: string, owner = 'Ada', currency = 'EUR') =>
-      handle(accountAggregate, accountId, { type: 'OpenAccount', accountId, owner, currency }, context),
-    deposit: (accountId: string, amount: number, reference?: string) =>
-      handle(accountAggregate, accountId, { type: 'DepositMoney', accountId, amount, reference }, context),
-    withdraw: (accountId: string, amount: number, reference?: string) =>
-      handle(accountAggregate, accountId, { type: 'WithdrawMoney', accountId, amount, reference }, context),
-    close: (accountId: string) =>
-      handle(accountAggregate, accountId, { type: 'CloseAccount', accountId }, context),
   };
 };
 
