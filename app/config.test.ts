@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from '../infra/config.js';
 import { appConfigSchema, loadAppConfig } from './config.js';
-import { defineModule, projectionsOf } from './module.js';
-import { modules } from './modules.js';
+import { type AnyModule, defineModule, projectionsOf } from './module.js';
+import { modules as appModules } from './modules.js';
 import { fixtureModule } from './testing/fixture-module.js';
+
+/** The app's modules, typed as any list (app/modules.ts may list none). */
+const modules: readonly AnyModule[] = appModules;
 
 describe("the app's configuration", () => {
   // A module with settings of its own: the engines' fixture module (app/testing/fixture-module.ts).
@@ -32,7 +35,7 @@ describe("the app's configuration", () => {
   });
 });
 
-const empty = (modules as readonly unknown[]).length === 0;
+const empty = modules.length === 0;
 if (empty)
   console.warn(
     'skipped: the module list checks — app/modules.ts lists no module (after npm run example:remove; add one with npm run new-aggregate)',
