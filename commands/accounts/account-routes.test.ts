@@ -414,12 +414,14 @@ describe('command API', () => {
   });
 
   it('answers 409 when concurrency retries run out', async () => {
-    const contended = await buildApp(eventStore, 0);
+    // Ten write processes on one store, no retries: within one process the pipeline runs the
+    // commands to a stream one at a time, so the conflicts come from the other processes.
+    const writers = await Promise.all(Array.from({ length: 10 }, () => buildApp(eventStore, 0)));
     const id = await open();
     await post(`/accounts/${id}/deposits`, { amount: 100 });
     const responses = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        contended.inject({ method: 'POST', url: `/accounts/${id}/withdrawals`, payload: { amount: 1 } }),
+      writers.map((writer) =>
+        writer.inject({ method: 'POST', url: `/accounts/${id}/withdrawals`, payload: { amount: 1 } }),
       ),
     );
     const conflicts = responses.filter((r) => r.statusCode === 409);
@@ -428,6 +430,6 @@ describe('command API', () => {
     expect(conflicts[0]?.json().type).toBe('urn:eventfold:problem:concurrency-conflict');
     const applied = (await eventStore.readStream(`account-${id}`)).filter((e) => e.type === 'MoneyWithdrawn');
     expect(applied.length).toBe(responses.filter((r) => r.statusCode === 200).length);
-    await contended.close();
+    await Promise.all(writers.map((writer) => writer.close()));
   });
 });
