@@ -2,11 +2,10 @@ import { z } from 'zod';
 import type { Aggregate, Decider } from '../shared/decider.js';
 import { DomainError, type DomainErrorKind } from '../shared/domain-error.js';
 
-/**
- * A sticky note: created with a title and a body, edited while active, archived for good. The
- * template `npm run new-aggregate` copies (see app/modules/sticky-notes.ts); the lines marked
- * `// scaffold:` show it where the fields and commands it is given go, and are left out of a copy.
- */
+// scaffold:note The template `npm run new-aggregate` copies (app/modules/sticky-notes.ts says more).
+// scaffold:note Lines like these, marked `// scaffold:`, show it where the fields and commands it is
+// scaffold:note given go; a copy leaves them out.
+/** A sticky note: created with its fields, edited while active, archived for good. */
 export const StickyNoteId = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'stickyNoteId must be 1-64 letters, digits, "-" or "_"');

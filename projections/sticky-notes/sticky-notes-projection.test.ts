@@ -67,4 +67,5 @@ describe('sticky-notes projection', () => {
     await applyEvents(again, projection, [...events, ...events.toReversed()]);
     expect(await readModel(again, projection)).toEqual(await readModel(once, projection));
   });
+  // scaffold:projection-tests
 });

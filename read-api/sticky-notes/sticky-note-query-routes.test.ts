@@ -150,7 +150,7 @@ describe('GET /sticky-notes', () => {
 describe('bad input on GET /sticky-notes/:id', () => {
   it.each([
     ['a malformed id', '/sticky-notes/a%20b', {}],
-    ['an unknown query parameter', '/sticky-notes/g-1?fields=title', {}],
+    ['an unknown query parameter', '/sticky-notes/g-1?fields=all', {}],
     ['a malformed x-min-position', '/sticky-notes/g-1', { 'x-min-position': 'soon' }],
   ])('refuses %s with 400, reading nothing', async (_name, url, headers) => {
     harness = await start();

@@ -60,15 +60,15 @@ export const stickyNoteQueryRoutes = (
     async (request, reply) => {
       // Waits for x-min-position when the request carries one; true then: read fresh, not cached.
       const fresh = await consistent(request, reply, [STICKY_NOTES_PROJECTION]);
-      const stickyNote = await readStickyNote(request.params.id, { fresh });
-      if (stickyNote === undefined)
+      const found = await readStickyNote(request.params.id, { fresh });
+      if (found === undefined)
         throw new HttpProblem(
           404,
           'sticky-note-not-found',
           'sticky note not found',
           `no sticky note ${request.params.id}`,
         );
-      return stickyNote;
+      return found;
     },
   );
 

@@ -1,21 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { generatedFiles } from './generated-files.js';
 import { aggregateNames } from './names.js';
+import { aggregateShape } from './shape.js';
+import { renderAggregate } from './template.js';
 import { wirings } from './wiring.js';
 
 /**
- * docs/adding-an-aggregate.md quotes real code. Each excerpt is marked with where it comes from,
- *   <!-- excerpt: domain/loyalty-cards/loyalty-card.ts -->             a file the scaffolder writes
- *   <!-- excerpt: read-api/read-api.ts (wired for loyalty-card) -->    a wiring file, once wired
- *   <!-- excerpt: projections/engine/guarded-upsert.ts -->             any other file of the repo
+ * docs/adding-an-aggregate.md quotes real code. Its first `npm run new-aggregate -- …` line is
+ * run here, in memory, on the template; each excerpt is marked with where it comes from,
+ *   <!-- excerpt: domain/books/book.ts -->                   a file that command writes
+ *   <!-- excerpt: app/modules.ts (wired for book) -->        a wiring file, once wired
+ *   <!-- excerpt: projections/engine/guarded-upsert.ts -->   any other file of the repo
  * and must appear there (a `// …` line stands for code left out), so the guide cannot drift.
  */
 const root = resolve(import.meta.dirname, '..', '..');
 const guide = readFileSync(join(root, 'docs', 'adding-an-aggregate.md'), 'utf8');
-const names = aggregateNames('loyalty-card');
-const generated = new Map(generatedFiles(names).map((file) => [file.path, file.content]));
+
+const commandLine = /^npm run new-aggregate -- (.+)$/m.exec(guide)?.[1] ?? '';
+const { positionals, values } = parseArgs({
+  args: commandLine.split(/\s+/),
+  allowPositionals: true,
+  options: {
+    plural: { type: 'string' },
+    field: { type: 'string', multiple: true },
+    command: { type: 'string', multiple: true },
+  },
+});
+const names = aggregateNames(positionals[0] ?? '', values.plural);
+const shape = aggregateShape(names, { fields: values.field, commands: values.command });
+const generated = new Map(renderAggregate(root, names, shape).map((file) => [file.path, file.content]));
 
 const sourceOf = (path: string, wired: boolean): string => {
   const generatedContent = generated.get(path);
@@ -31,12 +46,19 @@ const sourceOf = (path: string, wired: boolean): string => {
 const normalize = (code: string) => code.replace(/\s+/g, '').replace(/,(?=[)\]}]|$)/g, '');
 
 const excerpts = [
-  ...guide.matchAll(/<!-- excerpt: (\S+)( \(wired for loyalty-card\))? -->\n\s*```ts\n([\s\S]*?)\n\s*```/g),
+  ...guide.matchAll(/<!-- excerpt: (\S+)( \(wired for [a-z-]+\))? -->\n\s*```ts\n([\s\S]*?)\n\s*```/g),
 ].map(([, path = '', wired, code = '']) => ({ path, wired: wired !== undefined, code }));
 
 describe('docs/adding-an-aggregate.md', () => {
+  it('runs the scaffolder on an aggregate with fields and a command', () => {
+    expect(names.kebab).toBe('book');
+    expect(shape.fields?.length).toBeGreaterThan(0);
+    expect(shape.commands.length).toBeGreaterThan(0);
+  });
+
   it('quotes code', () => {
-    expect(excerpts.length).toBeGreaterThanOrEqual(10);
+    expect(excerpts.length).toBeGreaterThanOrEqual(15);
+    expect(guide).toContain(`(wired for ${names.kebab})`);
   });
 
   it.each(excerpts.map((excerpt) => [excerpt.path, excerpt] as const))(
@@ -54,5 +76,10 @@ describe('docs/adding-an-aggregate.md', () => {
 
   it('lists every file the scaffolder writes', () => {
     for (const path of generated.keys()) expect(guide).toContain(`\`${path}\``);
+  });
+
+  it('shows how a decider gets the time, and says Date.now() stays out of domain/', () => {
+    expect(guide).toMatch(/The time: a clock passed in/);
+    expect(guide).toMatch(/no\s+`Date\.now\(\)` in `domain\/`/);
   });
 });

@@ -12,9 +12,12 @@ describe('aggregate names', () => {
       pascalPlural: 'LoyaltyCards',
       snake: 'loyalty_card',
       snakePlural: 'loyalty_cards',
+      constant: 'LOYALTY_CARD',
       constantPlural: 'LOYALTY_CARDS',
       words: 'loyalty card',
       wordsPlural: 'loyalty cards',
+      capitalWords: 'Loyalty card',
+      capitalWordsPlural: 'Loyalty cards',
       idField: 'loyaltyCardId',
       category: 'loyaltyCard',
     });
@@ -57,6 +60,11 @@ describe('aggregate names', () => {
     ['a name over 30 characters', 'a'.repeat(31)],
   ])('refuses %s', (_what, name) => {
     expect(() => aggregateNames(name)).toThrow(InvalidNameError);
+  });
+
+  it('refuses a name whose value would be a reserved word', () => {
+    expect(() => aggregateNames('delete')).toThrow(/"delete" is a reserved word/);
+    expect(() => aggregateNames('thing', 'this')).toThrow(/"this" is a reserved word/);
   });
 
   it('refuses a plural that is not kebab-case or equals the singular', () => {

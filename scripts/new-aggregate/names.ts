@@ -12,6 +12,11 @@
  *                    EventStoreDB's $by_category splits a stream name at its first "-"
  *   projection       loyalty-cards, collection loyalty_cards             kebab / snake plural
  *   error codes      loyalty_card_not_found (problem type …:loyalty-card-not-found)
+ *   constants        LOYALTY_CARDS_PROJECTION                           upper snake
+ *   prose            "a loyalty card", "Loyalty cards: …"               words
+ *
+ * The scaffolder renames the template (sticky-note) by mapping each of its spellings to the new
+ * aggregate's (nameMap in template.ts).
  */
 export type AggregateNames = {
   kebab: string;
@@ -22,11 +27,14 @@ export type AggregateNames = {
   pascalPlural: string;
   snake: string;
   snakePlural: string;
-  /** LOYALTY_CARDS: the constants that name the projection and its collection. */
+  /** LOYALTY_CARD, LOYALTY_CARDS: constants, such as those that name the projection and its collection. */
+  constant: string;
   constantPlural: string;
-  /** "loyalty card", for messages and summaries. */
+  /** "loyalty card", for messages and summaries; "Loyalty card" to start a sentence. */
   words: string;
   wordsPlural: string;
+  capitalWords: string;
+  capitalWordsPlural: string;
   /** loyaltyCardId: the field that carries the id in commands, events, documents and views. */
   idField: string;
   /** loyaltyCard: the stream category. */
@@ -38,12 +46,22 @@ export class InvalidNameError extends Error {
 }
 
 /** Lower-case words of letters and digits joined by "-", starting with a letter. */
-const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+export const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 /**
  * Ids derived from an Idempotency-Key are `<kebab>-<32 hex>`, and ids are at most 64 characters;
  * 30 also keeps the generated identifiers readable.
  */
 export const MAX_NAME_LENGTH = 30;
+
+/** Words JavaScript and TypeScript reserve: a value cannot be named so. */
+export const RESERVED_WORDS = new Set(
+  (
+    'arguments await break case catch class const continue debugger default delete do else enum eval ' +
+    'export extends false finally for function if implements import in instanceof interface let new ' +
+    'null package private protected public return static super switch this throw true try typeof var ' +
+    'void while with yield'
+  ).split(' '),
+);
 
 /** The regular English plural of the last word: -y after a consonant → -ies; -s, -x, -z, -ch, -sh → -es. */
 export const pluralOf = (kebab: string): string => {
@@ -62,9 +80,9 @@ const checkKebab = (what: string, value: string) => {
     throw new InvalidNameError(`${what} "${value}" is longer than ${MAX_NAME_LENGTH} characters`);
 };
 
-const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
-const pascalOf = (kebab: string) => kebab.split('-').map(capitalize).join('');
-const camelOf = (kebab: string) => {
+export const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+export const pascalOf = (kebab: string) => kebab.split('-').map(capitalize).join('');
+export const camelOf = (kebab: string) => {
   const pascal = pascalOf(kebab);
   return pascal.charAt(0).toLowerCase() + pascal.slice(1);
 };
@@ -78,6 +96,11 @@ export const aggregateNames = (singular: string, plural: string = pluralOf(singu
       `the plural must differ from the singular ("${singular}"): the generated names tell one from many`,
     );
   const camel = camelOf(singular);
+  for (const word of [camel, camelOf(plural)])
+    if (RESERVED_WORDS.has(word))
+      throw new InvalidNameError(
+        `"${word}" is a reserved word in JavaScript; the generated code names values so`,
+      );
   return {
     kebab: singular,
     kebabPlural: plural,
@@ -87,9 +110,12 @@ export const aggregateNames = (singular: string, plural: string = pluralOf(singu
     pascalPlural: pascalOf(plural),
     snake: singular.replaceAll('-', '_'),
     snakePlural: plural.replaceAll('-', '_'),
+    constant: singular.replaceAll('-', '_').toUpperCase(),
     constantPlural: plural.replaceAll('-', '_').toUpperCase(),
     words: singular.replaceAll('-', ' '),
     wordsPlural: plural.replaceAll('-', ' '),
+    capitalWords: capitalize(singular.replaceAll('-', ' ')),
+    capitalWordsPlural: capitalize(plural.replaceAll('-', ' ')),
     idField: `${camel}Id`,
     category: camel,
   };
