@@ -133,7 +133,11 @@ export const startSystem = async (
           {
             eventStore,
             handle: instrumentCommands(
-              createCommandHandler({ eventStore, maxRetries: config.COMMAND_MAX_RETRIES }),
+              createCommandHandler({
+                eventStore,
+                maxRetries: config.COMMAND_MAX_RETRIES,
+                stateCacheSize: config.COMMAND_STATE_CACHE_SIZE,
+              }),
               instrumentation,
             ),
             logger,
@@ -156,6 +160,7 @@ export const startSystem = async (
     registerCommandApi(app, {
       eventStore,
       maxRetries: config.COMMAND_MAX_RETRIES,
+      stateCacheSize: config.COMMAND_STATE_CACHE_SIZE,
       instrumentation,
       routes: commandRoutesOf(modules, config),
     });

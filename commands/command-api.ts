@@ -15,12 +15,18 @@ export const registerCommandApi = (
   deps: {
     eventStore: EventStore;
     maxRetries: number;
+    /** COMMAND_STATE_CACHE_SIZE: streams whose state the pipeline keeps (its default when absent). */
+    stateCacheSize?: number;
     instrumentation?: CommandInstrumentation;
     /** Every module's command routes (commandRoutesOf in app/module.ts); each gets a plugin of its own. */
     routes: readonly BoundCommandRoutes[];
   },
 ) => {
-  const pipeline = createCommandHandler({ eventStore: deps.eventStore, maxRetries: deps.maxRetries });
+  const pipeline = createCommandHandler({
+    eventStore: deps.eventStore,
+    maxRetries: deps.maxRetries,
+    ...(deps.stateCacheSize !== undefined && { stateCacheSize: deps.stateCacheSize }),
+  });
   const handle = deps.instrumentation ? instrumentCommands(pipeline, deps.instrumentation) : pipeline;
   const run = createHttpCommandRunner({ handle, idempotency: createIdempotencyStore(deps.eventStore) });
   const context: CommandRoutesContext = { run, eventStore: deps.eventStore, logger: app.log };

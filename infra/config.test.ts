@@ -73,3 +73,16 @@ describe('config: MONGO_WRITE_TIMEOUT_MS', () => {
     expect(() => loadConfig({ MONGO_WRITE_TIMEOUT_MS: value })).toThrow(/MONGO_WRITE_TIMEOUT_MS/);
   });
 });
+
+describe('config: COMMAND_STATE_CACHE_SIZE', () => {
+  it('keeps the state of 4096 streams unless set; 0 turns the cache off', () => {
+    expect(loadConfig({}).COMMAND_STATE_CACHE_SIZE).toBe(4096);
+    expect(loadConfig({ COMMAND_STATE_CACHE_SIZE: '0' }).COMMAND_STATE_CACHE_SIZE).toBe(0);
+    expect(loadConfig({ COMMAND_STATE_CACHE_SIZE: '100000' }).COMMAND_STATE_CACHE_SIZE).toBe(100_000);
+  });
+
+  it.each(['-1', '1.5', 'many', '1000001'])('refuses %j, naming COMMAND_STATE_CACHE_SIZE', (value) => {
+    expect(() => loadConfig({ COMMAND_STATE_CACHE_SIZE: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ COMMAND_STATE_CACHE_SIZE: value })).toThrow(/COMMAND_STATE_CACHE_SIZE/);
+  });
+});

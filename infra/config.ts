@@ -109,6 +109,12 @@ export const ConfigSchema = z.object({
   /** How many times a command is re-read and re-decided after a concurrency conflict. */
   COMMAND_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
   /**
+   * Streams whose folded state the command pipeline keeps in memory, so that a command reads only
+   * the events after it (commands/pipeline/state-cache.ts); 0: none, every command reads its
+   * whole stream.
+   */
+  COMMAND_STATE_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(4096),
+  /**
    * Longest a read with x-min-position waits for the read model to reach that position before it
    * answers 503 with Retry-After.
    */
