@@ -147,6 +147,19 @@ const probeLive = async (url: string, signal: AbortSignal) => {
   return { latencies: latencies.sort((a, b) => a - b), failed };
 };
 
+/** One deposit, alone, timed from request to response. */
+const timedDeposit = async (url: string, accountId: string) => {
+  const started = performance.now();
+  const response = await fetch(`${url}/accounts/${accountId}/deposits`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ amount: 1 }),
+  });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`deposit on ${accountId} answered ${response.status}`);
+  return performance.now() - started;
+};
+
 type Row = {
   name: string;
   rps?: number;
@@ -254,10 +267,13 @@ try {
   const rows: Row[] = [await idle(url)];
   rows.push(await deposits(url, 'fresh account (reference)', 'fresh', 1));
   await sleep(1000);
-  rows.push(await deposits(url, `hot account (${hotEvents} events)`, 'hot', hotEvents));
+  // The first command on the hot account in this process: nothing cached yet, the whole stream is read.
+  const cold = await timedDeposit(url, 'hot');
+  rows.push(await deposits(url, `hot account (${hotEvents} events)`, 'hot', hotEvents + 1));
   await sleep(1000);
+  const coldKeyed = await timedDeposit(url, 'hot-keyed');
   rows.push(
-    await deposits(url, 'hot account, Idempotency-Key each', 'hot-keyed', hotEvents, { keyed: true }),
+    await deposits(url, 'hot account, Idempotency-Key each', 'hot-keyed', hotEvents + 1, { keyed: true }),
   );
   const ms = (value: number | undefined) => (value === undefined ? '' : value.toFixed(1));
   console.log(
@@ -291,6 +307,9 @@ try {
     )}\n`,
   );
   console.log('"other": other statuses, socket errors and timeouts, and failed /health/live probes');
+  console.log(
+    `first deposit on each hot account, alone, before its load (the process had not read it yet): ${cold.toFixed(1)} ms, keyed ${coldKeyed.toFixed(1)} ms`,
+  );
 } finally {
   if (server) await stopServer(server.child);
   rmSync(dataDir, { recursive: true, force: true });
