@@ -7,6 +7,7 @@ import { counterChangesProjection, countersProjection } from './testing/fixture-
 import {
   allDocs,
   counterCommands,
+  counting,
   fragile,
   silentLogger,
   startTestProjector,
@@ -115,6 +116,76 @@ describeOnEachReadStore('parking', (fresh) => {
       expect(await parkedEvents(readStore).list()).toEqual([]);
       expect(await allDocs(readStore, 'counter_changes')).toEqual([
         expect.objectContaining({ _id: 'a:1', amount: 100, note: 'poison', totalAfter: 100 }),
+        expect.objectContaining({ _id: 'a:2', amount: 50, totalAfter: 150 }),
+        expect.objectContaining({ _id: 'b:1' }),
+      ]);
+    } finally {
+      await projector.stop();
+    }
+  });
+
+  it('parks an event the log holds damaged without running its handler, the later events of its stream behind it, and replays it once the log is restored', async () => {
+    const { eventStore, readStore, commands } = await setup();
+    await commands.open('a');
+    await commands.increment('a', 100);
+    await commands.increment('a', 50);
+    await commands.open('b');
+    await commands.increment('b', 7);
+    // The log as a backup has it: the same events at the same positions, undamaged.
+    const restored = createMemoryEventStore();
+    for (const { streamId, type, data, metadata } of await eventStore.readAll())
+      await restored.append(streamId, [{ type, data, metadata }], { expectedRevision: 'any' });
+    eventStore.damage('counter-a', 1);
+
+    const { projection, seen } = counting(counterChangesProjection());
+    const projector = startTestProjector({ projection, eventStore, readStore });
+    try {
+      await projector.caughtUp();
+      expect(await parkedEvents(readStore).list('counter-changes')).toEqual([
+        expect.objectContaining({
+          _id: 'counter-changes:2',
+          event: expect.objectContaining({ streamId: 'counter-a', revision: 1, position: '2', data: null }),
+          error: expect.objectContaining({
+            name: 'CorruptEventError',
+            message: expect.stringContaining(
+              'stream counter-a: the stored event at revision 1 (position 2) is damaged',
+            ),
+          }),
+          attempts: 1,
+          damaged: true,
+        }),
+        expect.objectContaining({ _id: 'counter-changes:3', behind: 'counter-changes:2' }),
+      ]);
+      expect(seen).not.toContain(2n);
+      expect((await allDocs(readStore, 'counter_changes')).map((doc) => doc._id)).toEqual(['b:1']);
+      expect(await projector.stats()).toMatchObject({ parked: 2, restarts: 0 });
+
+      // Its parked copy has no content to replay: without the log, or with the log still damaged, it stays.
+      expect(await replayParked({ projection, readStore, logger: silentLogger })).toMatchObject({
+        replayed: [],
+        failed: [
+          {
+            id: 'counter-changes:2',
+            error: expect.stringMatching(/damaged in the event log: restore it/),
+          },
+        ],
+        waiting: ['counter-changes:3'],
+      });
+      expect(await replayParked({ projection, readStore, eventStore, logger: silentLogger })).toMatchObject({
+        replayed: [],
+        failed: [{ id: 'counter-changes:2', error: expect.stringMatching(/is damaged/) }],
+      });
+      // Restored: it is read again from the log and replays, and the one behind it follows.
+      expect(
+        await replayParked({ projection, readStore, eventStore: restored, logger: silentLogger }),
+      ).toEqual({
+        replayed: ['counter-changes:2', 'counter-changes:3'],
+        superseded: [],
+        failed: [],
+        waiting: [],
+      });
+      expect(await allDocs(readStore, 'counter_changes')).toEqual([
+        expect.objectContaining({ _id: 'a:1', amount: 100, totalAfter: 100 }),
         expect.objectContaining({ _id: 'a:2', amount: 50, totalAfter: 150 }),
         expect.objectContaining({ _id: 'b:1' }),
       ]);
