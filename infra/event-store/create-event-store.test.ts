@@ -6,6 +6,7 @@ import {
   closeSync,
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   rmSync,
@@ -263,6 +264,20 @@ describe('the embedded store, opened by its writer', () => {
       refused: {
         name: 'EventStoreStartError',
         message: expect.stringMatching(/events\.sqlite cannot be opened: unable to open database file/),
+      },
+    });
+  });
+
+  it('refuses a DATA_DIR it may not write in, saying so', async () => {
+    const dataDir = newDataDir();
+    mkdirSync(dataDir, { mode: 0o755 });
+    if (!asNobody) chmodSync(dataDir, 0o555);
+    expect(openElsewhere(dataDir)).toEqual({
+      refused: {
+        name: 'Error',
+        message: expect.stringMatching(
+          /^cannot take DATA_DIR .* \(its lock file lock\.sqlite\): unable to open database file/,
+        ),
       },
     });
   });

@@ -55,9 +55,17 @@ export type DataDirLock = {
 
 /** Takes DATA_DIR for this process, or throws DataDirLockedError at once if another one has it. */
 export const lockDataDir = (dataDir: string): DataDirLock => {
-  mkdirSync(dataDir, { recursive: true });
-  // timeout 0: a lock another process holds is an answer, not something to wait for.
-  const db = new Database(join(dataDir, LOCK_FILE), { timeout: 0 });
+  let db: Database.Database;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    // timeout 0: a lock another process holds is an answer, not something to wait for.
+    db = new Database(join(dataDir, LOCK_FILE), { timeout: 0 });
+  } catch (error) {
+    throw new Error(
+      `cannot take DATA_DIR ${dataDir} (its lock file ${LOCK_FILE}): ${(error as Error).message}. Check that this process may create and write files in that folder.`,
+      { cause: error },
+    );
+  }
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     // A write takes the exclusive lock; in this locking mode it is kept after the commit.
