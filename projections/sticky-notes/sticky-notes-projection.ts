@@ -38,7 +38,7 @@ const stickyNoteSummary = ({ _id, ...summary }: StickyNoteDocument) => summary;
  * A recorded sticky note event, checked against the domain's schemas, in its own stream: documents
  * are guarded by that stream's revision, so an event filed elsewhere would corrupt them. Anything
  * that does not check out throws, and the projector parks the event. (When a second projection
- * reads these events, move this next to it, as projections/accounts/account-event.ts does.)
+ * reads these events, move this into a file of its own that both import.)
  */
 const readStickyNoteEvent = (recorded: RecordedEvent): { event: StickyNoteEvent; at: string } => {
   const parsed = StickyNoteEvent.safeParse(recorded);
