@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { accountAggregate } from '../../domain/accounts/account.js';
 import type { Aggregate } from '../../domain/shared/decider.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
+import { counterAggregate } from '../../domain/shared/testing/counter.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import {
@@ -23,21 +23,16 @@ const context = (idempotency?: { key: string; requestHash: string }) => ({
   causationId: 'c',
   ...(idempotency && { idempotency }),
 });
-const open = (handle: CommandHandler, accountId = 'ada') =>
-  handle(
-    accountAggregate,
-    accountId,
-    { type: 'OpenAccount', accountId, owner: 'Ada', currency: 'EUR' },
-    context(),
-  );
-const deposit = (
+const open = (handle: CommandHandler, counterId = 'ada') =>
+  handle(counterAggregate, counterId, { type: 'OpenCounter', counterId, owner: 'Ada' }, context());
+const increment = (
   handle: CommandHandler,
   amount: number,
   idempotency?: { key: string; requestHash: string },
-  accountId = 'ada',
-) => handle(accountAggregate, accountId, { type: 'DepositMoney', accountId, amount }, context(idempotency));
-const withdraw = (handle: CommandHandler, amount: number, accountId = 'ada') =>
-  handle(accountAggregate, accountId, { type: 'WithdrawMoney', accountId, amount }, context());
+  counterId = 'ada',
+) => handle(counterAggregate, counterId, { type: 'Increment', counterId, amount }, context(idempotency));
+const decrement = (handle: CommandHandler, amount: number, counterId = 'ada') =>
+  handle(counterAggregate, counterId, { type: 'Decrement', counterId, amount }, context());
 
 const metadata = () => ({
   eventId: randomUUID(),
@@ -47,19 +42,19 @@ const metadata = () => ({
   schemaVersion: 1,
 });
 
-/** Another writer: deposits of 1 appended straight to the store, after `revision` and `balance`. */
-const appendDeposits = async (store: EventStore, count: number, { revision = 0, balance = 0 } = {}) => {
+/** Another writer: increments of 1 appended straight to the store, after `revision` and `total`. */
+const appendIncrements = async (store: EventStore, count: number, { revision = 0, total = 0 } = {}) => {
   const events = Array.from({ length: count }, (_, i) => ({
-    type: 'MoneyDeposited',
-    data: { accountId: 'ada', amount: 1, balanceAfter: balance + i + 1 },
+    type: 'Incremented',
+    data: { counterId: 'ada', amount: 1, total: total + i + 1 },
     metadata: metadata(),
   }));
-  return store.append('account-ada', events, { expectedRevision: revision });
+  return store.append('counter-ada', events, { expectedRevision: revision });
 };
 
-const balanceOf = async (store: EventStore, revision: number) => {
-  const [event] = await store.readStream('account-ada', { fromRevision: revision });
-  return (event?.data as { balanceAfter?: number } | undefined)?.balanceAfter;
+const totalOf = async (store: EventStore, revision: number) => {
+  const [event] = await store.readStream('counter-ada', { fromRevision: revision });
+  return (event?.data as { total?: number } | undefined)?.total;
 };
 
 const setup = (options: { stateCacheSize?: number; maxRetries?: number; onePerStream?: boolean } = {}) => {
@@ -77,24 +72,24 @@ const setup = (options: { stateCacheSize?: number; maxRetries?: number; onePerSt
 describe('command pipeline with a state cache', () => {
   it('given a long stream it has read once, reads only the events after the revision it holds', async () => {
     const { inner, counting, handle } = setup();
-    // Given an account with 1,000 events, written by someone else.
+    // Given a counter with 1,000 events, written by someone else.
     await open(createCommandHandler({ eventStore: inner, maxRetries: 0 }));
-    await appendDeposits(inner, 999);
+    await appendIncrements(inner, 999);
     counting.take();
 
     // When the pipeline runs a first command on it, it reads the whole stream (nothing cached)…
-    expect(await deposit(handle, 1)).toMatchObject({ revision: 1000 });
-    expect(counting.take()).toEqual([{ streamId: 'account-ada', fromRevision: 0, events: 1000 }]);
+    expect(await increment(handle, 1)).toMatchObject({ revision: 1000 });
+    expect(counting.take()).toEqual([{ streamId: 'counter-ada', fromRevision: 0, events: 1000 }]);
 
     // …and from then on only what follows the revision it holds.
-    expect(await deposit(handle, 1)).toMatchObject({ revision: 1001 });
-    expect(counting.take()).toEqual([{ streamId: 'account-ada', fromRevision: 1001, events: 0 }]);
+    expect(await increment(handle, 1)).toMatchObject({ revision: 1001 });
+    expect(counting.take()).toEqual([{ streamId: 'counter-ada', fromRevision: 1001, events: 0 }]);
 
     // Three events by another writer: read (and folded) on the next command, which decides on them.
-    await appendDeposits(inner, 3, { revision: 1001, balance: 1001 });
-    expect(await deposit(handle, 10)).toMatchObject({ revision: 1005 });
-    expect(counting.take()).toEqual([{ streamId: 'account-ada', fromRevision: 1002, events: 3 }]);
-    expect(await balanceOf(inner, 1005)).toBe(1001 + 3 + 10);
+    await appendIncrements(inner, 3, { revision: 1001, total: 1001 });
+    expect(await increment(handle, 10)).toMatchObject({ revision: 1005 });
+    expect(counting.take()).toEqual([{ streamId: 'counter-ada', fromRevision: 1002, events: 3 }]);
+    expect(await totalOf(inner, 1005)).toBe(1001 + 3 + 10);
   });
 
   describe('given another pipeline writes between a command’s read and its append', () => {
@@ -102,46 +97,46 @@ describe('command pipeline with a state cache', () => {
       const { inner, counting, handle } = setup();
       const otherProcess = createCommandHandler({ eventStore: inner, maxRetries: 5, backoffMs: 1 });
       await open(handle);
-      await deposit(handle, 100);
+      await increment(handle, 100);
       counting.take();
       let once = true;
       counting.hooks.beforeAppend = async () => {
         if (!once) return;
         once = false;
-        await withdraw(otherProcess, 80);
+        await decrement(otherProcess, 80);
       };
-      const outcome = withdraw(handle, amount);
+      const outcome = decrement(handle, amount);
       return { inner, counting, outcome };
     };
 
-    it('when the retry finds the balance too low for it, then it is refused, and only the new event was read', async () => {
+    it('when the retry finds the total too low for it, then it is refused, and only the new event was read', async () => {
       const { inner, counting, outcome } = await race(50);
-      await expect(outcome).rejects.toMatchObject({ code: 'insufficient_funds' });
+      await expect(outcome).rejects.toMatchObject({ code: 'below_zero' });
       expect(await outcome.catch((error) => error)).toBeInstanceOf(DomainError);
       // The first try decided on the cached state (nothing new), the retry read the one new event.
       expect(counting.take()).toEqual([
-        { streamId: 'account-ada', fromRevision: 2, events: 0 },
-        { streamId: 'account-ada', fromRevision: 2, events: 1 },
+        { streamId: 'counter-ada', fromRevision: 2, events: 0 },
+        { streamId: 'counter-ada', fromRevision: 2, events: 1 },
       ]);
-      const withdrawals = (await inner.readStream('account-ada')).filter((e) => e.type === 'MoneyWithdrawn');
-      expect(withdrawals.map((e) => e.data)).toEqual([{ accountId: 'ada', amount: 80, balanceAfter: 20 }]);
+      const decrements = (await inner.readStream('counter-ada')).filter((e) => e.type === 'Decremented');
+      expect(decrements.map((e) => e.data)).toEqual([{ counterId: 'ada', amount: 80, total: 20 }]);
     });
 
-    it('when the retry can still go through, then it decides on the new balance', async () => {
+    it('when the retry can still go through, then it decides on the new total', async () => {
       const { inner, outcome } = await race(15);
       expect(await outcome).toMatchObject({ revision: 3 });
-      expect(await balanceOf(inner, 3)).toBe(5);
+      expect(await totalOf(inner, 3)).toBe(5);
     });
   });
 
   it('given a cache of size 0, reads the whole stream for every command, as without a cache', async () => {
     const { counting, handle } = setup({ stateCacheSize: 0 });
     await open(handle);
-    await deposit(handle, 1);
-    await deposit(handle, 2);
-    await withdraw(handle, 3);
+    await increment(handle, 1);
+    await increment(handle, 2);
+    await decrement(handle, 3);
     expect(counting.take()).toEqual(
-      [0, 1, 2, 3].map((events) => ({ streamId: 'account-ada', fromRevision: 0, events })),
+      [0, 1, 2, 3].map((events) => ({ streamId: 'counter-ada', fromRevision: 0, events })),
     );
   });
 
@@ -149,19 +144,19 @@ describe('command pipeline with a state cache', () => {
     it('finds a repeat whose events lie before the cached revision, reading from them on, not from the start', async () => {
       const { counting, handle } = setup();
       await open(handle);
-      const first = await deposit(handle, 10, { key: 'pay-1', requestHash: 'h1' });
-      for (let i = 0; i < 20; i++) await deposit(handle, 1);
+      const first = await increment(handle, 10, { key: 'pay-1', requestHash: 'h1' });
+      for (let i = 0; i < 20; i++) await increment(handle, 1);
       counting.take();
 
-      expect(await deposit(handle, 10, { key: 'pay-1', requestHash: 'h1' })).toEqual({
+      expect(await increment(handle, 10, { key: 'pay-1', requestHash: 'h1' })).toEqual({
         ...first,
         replayed: true,
       });
       expect(counting.take()).toEqual([
-        { streamId: 'account-ada', fromRevision: 22, events: 0 },
-        { streamId: 'account-ada', fromRevision: 1, events: 21 },
+        { streamId: 'counter-ada', fromRevision: 22, events: 0 },
+        { streamId: 'counter-ada', fromRevision: 1, events: 21 },
       ]);
-      await expect(deposit(handle, 99, { key: 'pay-1', requestHash: 'other' })).rejects.toBeInstanceOf(
+      await expect(increment(handle, 99, { key: 'pay-1', requestHash: 'other' })).rejects.toBeInstanceOf(
         IdempotencyKeyReusedError,
       );
     });
@@ -170,26 +165,26 @@ describe('command pipeline with a state cache', () => {
       const { inner, counting, handle } = setup();
       const otherProcess = createCommandHandler({ eventStore: inner, maxRetries: 5, backoffMs: 1 });
       await open(handle);
-      await deposit(handle, 1);
-      const theirs = await deposit(otherProcess, 10, { key: 'pay-2', requestHash: 'h2' });
+      await increment(handle, 1);
+      const theirs = await increment(otherProcess, 10, { key: 'pay-2', requestHash: 'h2' });
       counting.take();
 
-      expect(await deposit(handle, 10, { key: 'pay-2', requestHash: 'h2' })).toEqual({
+      expect(await increment(handle, 10, { key: 'pay-2', requestHash: 'h2' })).toEqual({
         ...theirs,
         replayed: true,
       });
-      expect(counting.take()).toEqual([{ streamId: 'account-ada', fromRevision: 2, events: 1 }]);
-      expect(await inner.readStream('account-ada')).toHaveLength(3);
+      expect(counting.take()).toEqual([{ streamId: 'counter-ada', fromRevision: 2, events: 1 }]);
+      expect(await inner.readStream('counter-ada')).toHaveLength(3);
     });
 
     it('keeps no stream with more keys than its budget: such a stream is read whole, as without a cache', async () => {
       // A cache of one stream holds 64 keys at most (KEYS_PER_STREAM).
       const { counting, handle } = setup({ stateCacheSize: 1 });
       await open(handle);
-      for (let i = 0; i < 70; i++) await deposit(handle, 1, { key: `k-${i}`, requestHash: 'h' });
+      for (let i = 0; i < 70; i++) await increment(handle, 1, { key: `k-${i}`, requestHash: 'h' });
       counting.take();
-      await deposit(handle, 1);
-      expect(counting.take()).toEqual([{ streamId: 'account-ada', fromRevision: 0, events: 71 }]);
+      await increment(handle, 1);
+      expect(counting.take()).toEqual([{ streamId: 'counter-ada', fromRevision: 0, events: 71 }]);
     });
   });
 
@@ -224,14 +219,14 @@ describe('command pipeline with a state cache', () => {
     };
     const handle = createCommandHandler({ eventStore: switching, maxRetries: 2, backoffMs: 1 });
     await open(handle);
-    for (let i = 0; i < 5; i++) await deposit(handle, 1);
-    // The other store holds the account at revision 1, balance 7.
+    for (let i = 0; i < 5; i++) await increment(handle, 1);
+    // The other store holds the counter at revision 1, total 7.
     await open(createCommandHandler({ eventStore: second, maxRetries: 0 }));
-    await deposit(createCommandHandler({ eventStore: second, maxRetries: 0 }), 7);
+    await increment(createCommandHandler({ eventStore: second, maxRetries: 0 }), 7);
     current = second;
 
-    expect(await deposit(handle, 1)).toMatchObject({ revision: 2 });
-    expect(await balanceOf(second, 2)).toBe(8);
+    expect(await increment(handle, 1)).toMatchObject({ revision: 2 });
+    expect(await totalOf(second, 2)).toBe(8);
   });
 });
 
@@ -239,17 +234,17 @@ describe('command pipeline, one command at a time per stream', () => {
   it('runs concurrent commands to one stream in turn: none conflicts, even with no retries', async () => {
     const { inner, handle } = setup({ maxRetries: 0 });
     await open(handle);
-    const results = await Promise.all(Array.from({ length: 20 }, () => deposit(handle, 1)));
+    const results = await Promise.all(Array.from({ length: 20 }, () => increment(handle, 1)));
     expect(results.map((r) => r.revision).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 20 }, (_, i) => i + 1),
     );
-    expect(await balanceOf(inner, 20)).toBe(20);
+    expect(await totalOf(inner, 20)).toBe(20);
   });
 
   it('without the queue, the same commands conflict (what the queue saves)', async () => {
     const { handle } = setup({ maxRetries: 0, onePerStream: false });
     await open(handle);
-    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => deposit(handle, 1)));
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => increment(handle, 1)));
     const conflicts = outcomes.filter(
       (o) => o.status === 'rejected' && o.reason instanceof ConcurrencyConflictError,
     );
