@@ -4,7 +4,7 @@
 #   docker run -p 3000:3000 eventfold            # every role, embedded stores under /app/data
 # The ops scripts ship compiled next to the app (dist/scripts/), run with the image's own settings:
 #   docker compose exec projector npm run parked:dist -- list          # node dist/scripts/parked.js list
-#   docker compose exec projector npm run projections:rebuild:dist -- accounts
+#   docker compose exec projector npm run projections:rebuild:dist -- <projection>
 #   docker compose exec projector npm run events:dist -- verify        # checks every stored event
 ARG NODE_VERSION=22
 
