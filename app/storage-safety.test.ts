@@ -22,8 +22,10 @@ import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.
 import { tamperWithEventsFile } from '../infra/event-store/testing/tamper.js';
 
 /**
- * Storage that refuses to lose data quietly, as an operator meets it: `node --import tsx app/main.ts`
- * in child processes on a DATA_DIR, then the faults of issue 10 done to that folder by hand.
+ * Storage that refuses to lose data quietly, as an operator meets it: the app as main.ts runs it
+ * (runApp), in child processes on a DATA_DIR, then the faults of issue 10 done to that folder by
+ * hand. With the engines' fixture module (`node --import tsx app/testing/fixture-main.ts`: a
+ * counter that refuses to go below zero), so that it needs no example.
  */
 const root = resolve(import.meta.dirname, '..');
 const base = mkdtempSync(join(tmpdir(), 'eventfold-storage-'));
@@ -52,7 +54,7 @@ type Started = { child: ChildProcess; url: string; logs: LogLine[]; exited: Prom
 /** Starts the app; resolves once it is ready or has exited (then `ready` is false). */
 const startApp = async (dataDir: string, { uid }: { uid?: number } = {}) => {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/testing/fixture-main.ts'], {
     cwd: root,
     env: {
       ...process.env,
@@ -132,21 +134,19 @@ describe('storage safety, against the real app', () => {
   it('a second process on the same DATA_DIR refuses to start; once the first is killed (kill -9), a new one starts', async () => {
     const dataDir = newDataDir();
     const first = await readyStarted(dataDir);
-    expect(
-      (await post(`${first.url}/accounts`, { accountId: 'ada', owner: 'Ada', currency: 'EUR' })).status,
-    ).toBe(201);
+    expect((await post(`${first.url}/counters`, { counterId: 'ada', owner: 'Ada' })).status).toBe(201);
 
     const message = await expectRefusal(dataDir);
     expect(message).toContain(
       `DATA_DIR ${dataDir} is in use by another eventfold process (pid ${first.child.pid}`,
     );
     // The refused process changed nothing: the first still serves.
-    expect((await post(`${first.url}/accounts/ada/deposits`, { amount: 5 })).status).toBe(200);
+    expect((await post(`${first.url}/counters/ada/increments`, { amount: 5 })).status).toBe(200);
 
     first.child.kill('SIGKILL');
     await first.exited;
     const third = await readyStarted(dataDir);
-    expect((await post(`${third.url}/accounts/ada/deposits`, { amount: 5 })).body).toMatchObject({
+    expect((await post(`${third.url}/counters/ada/increments`, { amount: 5 })).body).toMatchObject({
       revision: 2,
     });
     await stop(third);
@@ -155,9 +155,7 @@ describe('storage safety, against the real app', () => {
   it('an events file truncated to zero bytes stops start-up instead of starting empty', async () => {
     const dataDir = newDataDir();
     const app = await readyStarted(dataDir);
-    expect(
-      (await post(`${app.url}/accounts`, { accountId: 'ada', owner: 'Ada', currency: 'EUR' })).status,
-    ).toBe(201);
+    expect((await post(`${app.url}/counters`, { counterId: 'ada', owner: 'Ada' })).status).toBe(201);
     await stop(app);
 
     truncateSync(join(dataDir, 'events.sqlite'), 0);
@@ -166,31 +164,29 @@ describe('storage safety, against the real app', () => {
     expect(message).toContain(`delete ${join(dataDir, 'eventfold.json')}`);
   });
 
-  it('one changed digit of a balance lets no overdraft through: 500 naming the stream, and readiness lists it', async () => {
+  it('one changed digit of a total lets nothing below zero through: 500 naming the stream, and readiness lists it', async () => {
     const dataDir = newDataDir();
     const app = await readyStarted(dataDir);
-    expect(
-      (await post(`${app.url}/accounts`, { accountId: 'ada', owner: 'Ada', currency: 'EUR' })).status,
-    ).toBe(201);
-    expect((await post(`${app.url}/accounts/ada/deposits`, { amount: 150_000 })).status).toBe(200);
-    expect((await post(`${app.url}/accounts/ada/withdrawals`, { amount: 50_000 })).status).toBe(200);
+    expect((await post(`${app.url}/counters`, { counterId: 'ada', owner: 'Ada' })).status).toBe(201);
+    expect((await post(`${app.url}/counters/ada/increments`, { amount: 150_000 })).status).toBe(200);
+    expect((await post(`${app.url}/counters/ada/decrements`, { amount: 50_000 })).status).toBe(200);
     await stop(app);
 
     expect(
       tamperWithEventsFile(
         join(dataDir, 'events.sqlite'),
-        `UPDATE events SET data = replace(data, '"balanceAfter":100000', '"balanceAfter":900000')
-         WHERE type = 'MoneyWithdrawn'`,
+        `UPDATE events SET data = replace(data, '"total":100000', '"total":900000')
+         WHERE type = 'Decremented'`,
       ),
     ).toBe(1);
 
     const again = await readyStarted(dataDir);
-    const overdraft = await post(`${again.url}/accounts/ada/withdrawals`, { amount: 500_000 });
-    expect(overdraft).toMatchObject({
+    const belowZero = await post(`${again.url}/counters/ada/decrements`, { amount: 500_000 });
+    expect(belowZero).toMatchObject({
       status: 500,
       body: {
         type: 'urn:eventfold:problem:stored-event-damaged',
-        detail: expect.stringContaining('stream account-ada: the stored event at revision 2 is damaged'),
+        detail: expect.stringContaining('stream counter-ada: the stored event at revision 2 is damaged'),
       },
     });
     const ready = await fetch(`${again.url}/health/ready`);
@@ -200,7 +196,7 @@ describe('storage safety, against the real app', () => {
       checks: {
         eventStore: {
           status: 'degraded',
-          detail: { damagedEvents: [{ streamId: 'account-ada', revision: 2 }] },
+          detail: { damagedEvents: [{ streamId: 'counter-ada', revision: 2 }] },
         },
       },
     });
@@ -246,9 +242,7 @@ describe('storage safety, against the real app', () => {
   it('a read-only events file stops start-up instead of answering every write with 500', async () => {
     const dataDir = newDataDir();
     const app = await readyStarted(dataDir);
-    expect(
-      (await post(`${app.url}/accounts`, { accountId: 'ada', owner: 'Ada', currency: 'EUR' })).status,
-    ).toBe(201);
+    expect((await post(`${app.url}/counters`, { counterId: 'ada', owner: 'Ada' })).status).toBe(201);
     await stop(app);
     if (asNobody) {
       chownSync(dataDir, 65534, 65534);
