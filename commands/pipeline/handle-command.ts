@@ -105,8 +105,8 @@ type Known<State> = {
  * concurrently. Without the queue, N concurrent commands to one stream read the same revision and
  * one append wins per round while the other N−1 fail, back off and read again. Measured with
  * `npm run bench:hot` (32 connections on one account of 3,300 events, three runs each, on a busy
- * 2-core machine): the cache alone gave 680–1,000 req/s, p50 7–15 ms, p99 400–530 ms and a few
- * 409s; the cache and the queue 890–1,430 req/s, p50 19–23 ms, p99 80–140 ms and no 409. The queue
+ * 2-core machine): the cache alone gave 680–1,000 req/s, p50 7–15 ms, p99 400–535 ms and a few
+ * 409s; the cache and the queue 870–1,430 req/s, p50 19–23 ms, p99 78–144 ms and no 409. The queue
  * costs some median (a command waits for those ahead of it) and buys the tail, the 409s, and a
  * cold stream read once rather than by every waiting command. Writers in other processes are
  * still caught by the expected revision, as before.
