@@ -2,6 +2,11 @@
  * A decider is an aggregate written as three pure values: where a stream starts, what a command
  * decides given the current state, and how each event moves the state on. No I/O happens here, so
  * the rules can be tested as given/when/then without any infrastructure.
+ *
+ * Neither `decide` nor `evolve` may change the state it is given: `evolve` returns a new state
+ * (sharing what did not change). The command pipeline keeps states between commands and hands the
+ * same one to many decisions; it freezes them, so a decider that changes one throws instead of
+ * corrupting what the next command decides on.
  */
 export type Decider<Command, Event, State> = {
   readonly initialState: State;
