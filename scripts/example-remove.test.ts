@@ -159,9 +159,11 @@ describe.skipIf(skip)('npm run example:remove, on a copy of the repository', () 
       /export const modules = \[\] as const;/,
     );
     expect(readFileSync(join(copy, '.env.example'), 'utf8')).not.toContain('TRANSFER_');
-    const readme = readFileSync(join(copy, 'README.md'), 'utf8');
-    expect(readme).not.toMatch(/example:(start|end|replace)/);
-    expect(readme).not.toMatch(/\/accounts|\/transfers/);
+    for (const doc of ['README.md', 'docs/production.md', 'docs/adding-an-aggregate.md']) {
+      const text = readFileSync(join(copy, doc), 'utf8');
+      expect(text, doc).not.toMatch(/example:(start|end|replace)/);
+      expect(text, doc).not.toMatch(/\/accounts|\/transfers|Account|Transfer/);
+    }
     // The engines and the scaffolder's template stay.
     for (const path of ['projections/engine', 'commands/process-manager', 'app/testing/fixture-module.ts'])
       expect(existsSync(join(copy, path)), path).toBe(true);
