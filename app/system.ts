@@ -154,6 +154,15 @@ export const startSystem = async (
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     openApiTags: openApiTagsOf(modules),
+    limits: {
+      maxConnections: config.HTTP_MAX_CONNECTIONS,
+      connectionTimeoutMs: config.HTTP_CONNECTION_TIMEOUT_MS,
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxRequestsPerSocket: config.HTTP_MAX_REQUESTS_PER_SOCKET,
+      maxHeaderSizeBytes: config.HTTP_MAX_HEADER_SIZE_BYTES,
+    },
   });
   metrics.registerRoutes(app);
   if (writes && eventStore)

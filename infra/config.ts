@@ -106,6 +106,26 @@ export const ConfigSchema = z.object({
     .int()
     .positive()
     .default(16 * 1024),
+  /**
+   * HTTP server limits (infra/http/server-limits.ts): open connections beyond this are closed as
+   * soon as they are accepted. Keep it under the process's file-descriptor limit (ulimit -n).
+   */
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /**
+   * A socket with no activity for this long is closed, even while its response is being worked on:
+   * keep it above the longest wait a route may make (Prefer: wait, x-min-position); 0: none.
+   */
+  HTTP_CONNECTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
+  /** The whole request (headers and body) must arrive within this, or the answer is a 408 problem. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+  /** The request's headers must arrive within this (at most HTTP_REQUEST_TIMEOUT_MS), or 408. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
+  /** An idle keep-alive connection is closed after this; keep it above a load balancer's idle timeout. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(72_000),
+  /** Requests served on one connection before it is closed (spreads clients over replicas); 0: no limit. */
+  HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  /** Largest request line and headers, in bytes; beyond it, a 431 problem. */
+  HTTP_MAX_HEADER_SIZE_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
   /** How many times a command is re-read and re-decided after a concurrency conflict. */
   COMMAND_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
   /**

@@ -22,6 +22,12 @@ import { isCorruptEvent, isEventStoreUnavailable } from '../event-store/event-st
 import type { Logger } from '../logger.js';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation.js';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType } from './problem-details.js';
+import {
+  clientErrorHandler,
+  defaultHttpLimits,
+  fastifyLimitOptions,
+  type HttpLimits,
+} from './server-limits.js';
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -171,8 +177,14 @@ export const createHttpApp = (options: {
   bodyLimit: number;
   /** The groups the routes' `tags` name, described in /openapi.json (each module lists its own). */
   openApiTags?: readonly { name: string; description: string }[];
+  /** Connection, time and header limits (server-limits.ts); each one unset takes its default. */
+  limits?: Partial<HttpLimits>;
 }): HttpApp => {
+  const limits = { ...defaultHttpLimits, ...options.limits };
   const app = Fastify({
+    ...fastifyLimitOptions(limits),
+    // Requests the parser refuses or that time out (400, 408, 431): problem documents too.
+    clientErrorHandler: clientErrorHandler(options.logger),
     // A URL the router cannot decode, or a path parameter over its length limit: without this,
     // Fastify answers them in its own JSON, before any hook or error handler.
     frameworkErrors: renderProblem,
@@ -187,6 +199,7 @@ export const createHttpApp = (options: {
     // plain JSON one.
     return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
+  app.server.maxConnections = limits.maxConnections;
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
