@@ -163,6 +163,7 @@ export const startSystem = async (
       maxRequestsPerSocket: config.HTTP_MAX_REQUESTS_PER_SOCKET,
       maxHeaderSizeBytes: config.HTTP_MAX_HEADER_SIZE_BYTES,
     },
+    corsOrigins: config.CORS_ORIGINS,
   });
   metrics.registerRoutes(app);
   if (writes && eventStore)

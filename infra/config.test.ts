@@ -86,3 +86,31 @@ describe('config: COMMAND_STATE_CACHE_SIZE', () => {
     expect(() => loadConfig({ COMMAND_STATE_CACHE_SIZE: value })).toThrow(/COMMAND_STATE_CACHE_SIZE/);
   });
 });
+
+describe('config: HTTP limits and CORS_ORIGINS', () => {
+  it('has bounded connections and timeouts unless set', () => {
+    expect(loadConfig({})).toMatchObject({
+      HTTP_MAX_CONNECTIONS: 1000,
+      HTTP_REQUEST_TIMEOUT_MS: 10_000,
+      HTTP_HEADERS_TIMEOUT_MS: 5000,
+      HTTP_MAX_HEADER_SIZE_BYTES: 16_384,
+    });
+    expect(() => loadConfig({ HTTP_MAX_CONNECTIONS: '0' })).toThrow(/HTTP_MAX_CONNECTIONS/);
+  });
+
+  it('turns CORS off when empty, and reads a comma-separated list of origins', () => {
+    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: '' }).CORS_ORIGINS).toEqual([]);
+    expect(
+      loadConfig({ CORS_ORIGINS: ' https://app.example.com , http://localhost:5173,https://app.example.com' })
+        .CORS_ORIGINS,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  it.each(['app.example.com', 'https://app.example.com/', 'https://app.example.com/path'])(
+    'refuses the origin %j, naming CORS_ORIGINS',
+    (value) => {
+      expect(() => loadConfig({ CORS_ORIGINS: value })).toThrow(/CORS_ORIGINS\.0: each origin must be/);
+    },
+  );
+});

@@ -126,6 +126,19 @@ export const ConfigSchema = z.object({
   HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   /** Largest request line and headers, in bytes; beyond it, a 431 problem. */
   HTTP_MAX_HEADER_SIZE_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(16_384),
+  /**
+   * Origins browsers may call the API from, comma-separated (https://app.example.com); empty: CORS
+   * off, no Access-Control-* headers at all.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .transform((text) => [...new Set(text.split(',').map((origin) => origin.trim()))].filter(Boolean))
+    .pipe(
+      z.array(
+        z.string().regex(/^https?:\/\/[^/\s,]+$/, 'each origin must be scheme://host[:port], without a path'),
+      ),
+    )
+    .default([]),
   /** How many times a command is re-read and re-decided after a concurrency conflict. */
   COMMAND_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
   /**

@@ -1,3 +1,5 @@
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, {
   type FastifyError,
@@ -179,6 +181,8 @@ export const createHttpApp = (options: {
   openApiTags?: readonly { name: string; description: string }[];
   /** Connection, time and header limits (server-limits.ts); each one unset takes its default. */
   limits?: Partial<HttpLimits>;
+  /** Origins browsers may call this API from (CORS_ORIGINS); none: no CORS headers at all. */
+  corsOrigins?: readonly string[];
 }): HttpApp => {
   const limits = { ...defaultHttpLimits, ...options.limits };
   const app = Fastify({
@@ -219,6 +223,29 @@ export const createHttpApp = (options: {
         connection: 'close',
       });
   });
+
+  // Security headers on every answer (nosniff, frame-ancestors, HSTS, a CSP of 'self' that the
+  // Swagger UI at /docs, served from this origin, works under). Without upgrade-insecure-requests,
+  // which would send /docs's scripts to https:// when the server is reached over plain http.
+  app.register(fastifyHelmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  // CORS is off unless origins are listed: a browser on another origin then reads nothing.
+  if (options.corsOrigins && options.corsOrigins.length > 0)
+    app.register(fastifyCors, {
+      origin: [...options.corsOrigins],
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      exposedHeaders: [
+        CORRELATION_HEADER,
+        'etag',
+        'location',
+        'retry-after',
+        'idempotent-replayed',
+        'preference-applied',
+      ],
+      maxAge: 600,
+    });
 
   app.register(fastifySwagger, {
     openapi: {
