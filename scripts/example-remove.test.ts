@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { example, RefusedError, removeMarked, withoutModules } from './example-remove.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -127,9 +127,12 @@ const skip =
 if (skip) console.warn(`skipped: npm run example:remove on a copy of the repository — ${skip}`);
 
 describe.skipIf(skip)('npm run example:remove, on a copy of the repository', () => {
-  const copy = mkdtempSync(join(tmpdir(), 'eventfold-example-remove-'));
-  // Readable by other users: some tests run a process as `nobody` when run as root.
-  chmodSync(copy, 0o755);
+  let copy = '';
+  beforeAll(() => {
+    copy = mkdtempSync(join(tmpdir(), 'eventfold-example-remove-'));
+    // Readable by other users: some tests run a process as `nobody` when run as root.
+    chmodSync(copy, 0o755);
+  });
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
   const run = (command: string, args: string[]) => {
