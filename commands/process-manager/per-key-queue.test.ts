@@ -101,4 +101,9 @@ describe('retry delay before a deadline', () => {
     expect(retryDelayBefore(500, 1_000, 1_000)).toBe(500);
     expect(retryDelayBefore(500, 1_000, 5_000)).toBe(500);
   });
+
+  it('is nothing after a pass that began before the deadline and failed after it: the next pass judges it', () => {
+    expect(retryDelayBefore(60_000, 1_000, 1_200, 900)).toBe(0);
+    expect(retryDelayBefore(60_000, 1_000, 1_200, 1_100)).toBe(60_000);
+  });
 });

@@ -25,8 +25,13 @@ export type PerKeyQueueOptions = {
   advance(key: string, context: AdvanceContext): Promise<void>;
   /** A position handed to schedule() is done: its key has been advanced past it. */
   done(position: Position): void;
-  /** The pause before the next try of a key that failed `failures` times, with its deadline. */
-  retryDelay(failures: number, deadline: number | undefined): number;
+  /**
+   * The pause before the next try of a key that failed `failures` times, with its deadline and
+   * when the failed pass started.
+   */
+  retryDelay(failures: number, deadline: number | undefined, passStartedAt: number): number;
+  /** The clock the deadlines are judged by. Default Date.now. */
+  now?: () => number;
   /** Once aborted, failed keys are not retried and running keys stop after their current pass. */
   ended: AbortSignal;
   logger: Logger;
@@ -48,6 +53,7 @@ export const createPerKeyQueue = ({
   ended,
   logger,
   onPassEnded,
+  now = Date.now,
 }: PerKeyQueueOptions) => {
   const work = new Map<string, Work>();
   let running = 0;
@@ -83,6 +89,7 @@ export const createPerKeyQueue = ({
       do {
         w.again = false;
         const covered = w.positions.splice(0);
+        const startedAt = now();
         try {
           await advance(key, context);
           w.failures = 0;
@@ -91,7 +98,7 @@ export const createPerKeyQueue = ({
           w.positions.unshift(...covered);
           w.failures++;
           if (ended.aborted) break;
-          const delay = retryDelay(w.failures, w.deadline);
+          const delay = retryDelay(w.failures, w.deadline, startedAt);
           logger.warn(
             { err: error, ...w.logFields, key, failures: w.failures, retryInMs: Math.round(delay) },
             'process manager step failed',

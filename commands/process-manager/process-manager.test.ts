@@ -79,12 +79,13 @@ describe('process manager', () => {
       const failing = withFaults(store, {
         append: (streamId) => (streamId === 'tally-x' ? 'fail' : undefined),
       });
-      // Without the deadline the second retry would come 10 s after the first.
-      start(failing, { config: { retryBackoffMs: 10_000, retryMaxMs: 60_000 } });
+      // Without the deadline the second retry would come at least 60 s after the first; the bound
+      // below is far under that and far over the deadline, so a loaded machine cannot fail it.
+      start(failing, { config: { retryBackoffMs: 120_000, retryMaxMs: 240_000 } });
       const began = Date.now();
       await j.start('j1', 'x', 5, { deadline: new Date(began + 100) });
-      expect(await j.settled('j1', 3_000)).toMatchObject({ status: 'failed', reason: 'deadline_exceeded' });
-      expect(Date.now() - began).toBeLessThan(3_000);
+      expect(await j.settled('j1', 15_000)).toMatchObject({ status: 'failed', reason: 'deadline_exceeded' });
+      expect(Date.now() - began).toBeLessThan(15_000);
       expect(await j.total('x')).toBe(0);
     });
 

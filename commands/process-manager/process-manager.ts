@@ -154,8 +154,14 @@ export const startProcessManager = (
     const queue = createPerKeyQueue({
       advance: definition.advance,
       done: (position) => sessionTracker.done(position),
-      retryDelay: (failures, deadline) =>
-        retryDelayBefore(backoffDelayMs(failures, { ...backoff, jitter: 'equal' }), deadline, now()),
+      retryDelay: (failures, deadline, passStartedAt) =>
+        retryDelayBefore(
+          backoffDelayMs(failures, { ...backoff, jitter: 'equal' }),
+          deadline,
+          now(),
+          passStartedAt,
+        ),
+      now,
       ended: ended.signal,
       logger: log,
       onPassEnded: () => {
