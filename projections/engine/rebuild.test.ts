@@ -6,12 +6,7 @@ import { parkedEvents } from './parked-events.js';
 import type { Projection } from './projection.js';
 import { type RebuildProgress, rebuildProjection } from './rebuild.js';
 import { countersProjection } from './testing/fixture-projection.js';
-import {
-  counterCommands,
-  silentLogger,
-  startTestProjector,
-  testTuning,
-} from './testing/harness.js';
+import { counterCommands, silentLogger, startTestProjector, testTuning } from './testing/harness.js';
 import { applyEvents, readModel } from './testing/projection-spec.js';
 import { describeOnEachReadStore } from './testing/read-stores.js';
 
