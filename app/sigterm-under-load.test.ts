@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkpointStream } from '../commands/process-manager/checkpoint-stream.js';
 import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
+import { freePort, startAppProcess } from './testing/app-process.js';
 
 /**
  * The app as a deployment runs it (app/main.ts's runApp, here with the engines' fixture module:
@@ -20,7 +19,6 @@ import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.
  * (The embedded read store lives in memory, so the restarted projectors rebuild it from the log:
  * catching up to the same state is the check. With MongoDB the stored checkpoints carry over.)
  */
-const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'eventfold-sigterm-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -29,57 +27,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-};
-
-type LogLine = { msg?: string; level?: number };
-
 const startApp = async (port: number) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/testing/fixture-main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'info',
-      ROLES: 'write,read,projector',
-      SHUTDOWN_TIMEOUT_MS: '15000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const app = await startAppProcess({
+    port,
+    env: { DATA_DIR: dir, LOG_LEVEL: 'info', ROLES: 'write,read,projector', SHUTDOWN_TIMEOUT_MS: '15000' },
+    track: (child) => children.push(child),
   });
-  children.push(child);
-  const logs: LogLine[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line));
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) break;
-    const ready = await fetch(`${base}/health/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { child, base, logs, exited };
-    await sleep(50);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the app did not become ready:\n${stderr}`);
+  if (!app.ready) throw new Error(`the app did not become ready:\n${app.stderr()}`);
+  return { ...app, base: app.url };
 };
 
 const post = (base: string, path: string, body: object) =>
@@ -127,7 +82,7 @@ describe('SIGTERM under load', () => {
 
     while (acks.length < counters.length + 200) await sleep(10);
     first.child.kill('SIGTERM');
-    const [code] = await first.exited;
+    const code = await first.exited;
     await Promise.all(clients);
     const warnings = first.logs.filter((line) => (line.level ?? 0) >= 40).map((line) => line.msg);
     expect(code, `exit code; warnings and errors logged: ${warnings.join('; ')}`).toBe(0);
@@ -178,7 +133,7 @@ describe('SIGTERM under load', () => {
       }
     } finally {
       second.child.kill('SIGTERM');
-      expect((await second.exited)[0]).toBe(0);
+      expect(await second.exited).toBe(0);
     }
     const final = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
     try {

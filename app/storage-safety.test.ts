@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import {
   chmodSync,
   chownSync,
@@ -13,13 +12,12 @@ import {
   truncateSync,
   writeSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
 import { tamperWithEventsFile } from '../infra/event-store/testing/tamper.js';
+import { type AppProcess, startAppProcess } from './testing/app-process.js';
 
 /**
  * Storage that refuses to lose data quietly, as an operator meets it: the app as main.ts runs it
@@ -27,7 +25,6 @@ import { tamperWithEventsFile } from '../infra/event-store/testing/tamper.js';
  * hand. With the engines' fixture module (`node --import tsx app/testing/fixture-main.ts`: a
  * counter that refuses to go below zero), so that it needs no example.
  */
-const root = resolve(import.meta.dirname, '..');
 const base = mkdtempSync(join(tmpdir(), 'eventfold-storage-'));
 chmodSync(base, 0o755); // readable for the test that runs the app as another user
 const children: ChildProcess[] = [];
@@ -39,63 +36,15 @@ afterAll(() => {
 let dirs = 0;
 const newDataDir = () => join(base, `data-${++dirs}`);
 
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-};
-
-type LogLine = { msg?: string; level?: number; err?: { message?: string; type?: string } };
-type Started = { child: ChildProcess; url: string; logs: LogLine[]; exited: Promise<number | null> };
+type Started = AppProcess;
 
 /** Starts the app; resolves once it is ready or has exited (then `ready` is false). */
-const startApp = async (dataDir: string, { uid }: { uid?: number } = {}) => {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/testing/fixture-main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      ROLES: 'write,read,projector',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(uid !== undefined && { uid, gid: uid }),
+const startApp = (dataDir: string, { uid }: { uid?: number } = {}) =>
+  startAppProcess({
+    env: { DATA_DIR: dataDir, LOG_LEVEL: 'info', ROLES: 'write,read,projector' },
+    ...(uid !== undefined && { uid }),
+    track: (child) => children.push(child),
   });
-  children.push(child);
-  const logs: LogLine[] = [];
-  let buffered = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line));
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const url = `http://127.0.0.1:${port}`;
-  const started: Started = { child, url, logs, exited };
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) return { ...started, ready: false as const, code: child.exitCode, stderr };
-    const ready = await fetch(`${url}/health/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { ...started, ready: true as const };
-    await sleep(50);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the app neither became ready nor exited:\n${stderr}`);
-};
 
 /** Starts the app and expects it to refuse: exit code 1 and the reason in its fatal log line. */
 const expectRefusal = async (dataDir: string, options: { uid?: number } = {}) => {
@@ -106,7 +55,7 @@ const expectRefusal = async (dataDir: string, options: { uid?: number } = {}) =>
   }
   expect(app.code).toBe(1);
   const fatal = app.logs.find((line) => line.msg === 'could not start');
-  expect(fatal, `no 'could not start' log line; stderr:\n${app.stderr}`).toBeDefined();
+  expect(fatal, `no 'could not start' log line; stderr:\n${app.stderr()}`).toBeDefined();
   return fatal?.err?.message ?? '';
 };
 
@@ -126,7 +75,7 @@ const post = async (url: string, body: object) => {
 
 const readyStarted = async (dataDir: string) => {
   const app = await startApp(dataDir);
-  if (!app.ready) throw new Error(`the app did not start:\n${app.stderr}`);
+  if (!app.ready) throw new Error(`the app did not start:\n${app.stderr()}`);
   return app;
 };
 
