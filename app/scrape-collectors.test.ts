@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createReadiness } from '../infra/health/readiness.js';
 import { createMetrics } from '../infra/metrics/metrics.js';
-import { registerProjectionMetrics, registerReadApiMetrics } from './scrape-collectors.js';
+import {
+  registerProjectionMetrics,
+  registerReadApiMetrics,
+  registerReadinessMetrics,
+} from './scrape-collectors.js';
 
 /** The value of one sample line, e.g. `name{a="b"} 3`; undefined when the series is absent. */
 const sample = (text: string, series: string): number | undefined => {
@@ -66,5 +71,46 @@ describe('scrape collectors', () => {
     expect(sample(text, 'eventfold_read_cache_total{result="hit"}')).toBe(9);
     expect(sample(text, 'eventfold_projection_events_total{projection="accounts"}')).toBe(100);
     expect(projectionReads).toBe(2);
+  });
+
+  it('runs the readiness checks at scrape time, once per scrape, and reports each and the whole', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    let runs = 0;
+    let eventStoreUp = true;
+    const readiness = createReadiness({
+      timeoutMs: 1000,
+      checks: [
+        {
+          name: 'eventStore',
+          critical: true,
+          async run() {
+            runs++;
+            if (!eventStoreUp) throw new Error('unreachable');
+            return { status: 'up' };
+          },
+        },
+        { name: 'cache', critical: false, run: async () => ({ status: 'degraded' }) },
+      ],
+    });
+    registerReadinessMetrics(metrics.registry, readiness);
+
+    let text = await metrics.registry.metrics();
+    expect(runs).toBe(1);
+    expect(sample(text, 'eventfold_ready')).toBe(1);
+    expect(sample(text, 'eventfold_readiness_check_up{check="eventStore",critical="true"}')).toBe(1);
+    expect(sample(text, 'eventfold_readiness_check_up{check="cache",critical="false"}')).toBe(0);
+
+    eventStoreUp = false;
+    text = await metrics.registry.metrics();
+    expect(runs).toBe(2);
+    expect(sample(text, 'eventfold_ready')).toBe(0);
+    expect(sample(text, 'eventfold_readiness_check_up{check="eventStore",critical="true"}')).toBe(0);
+
+    // Draining: not ready whatever the checks say, and no check left to report.
+    eventStoreUp = true;
+    readiness.drain();
+    text = await metrics.registry.metrics();
+    expect(sample(text, 'eventfold_ready')).toBe(0);
+    expect(text).not.toContain('eventfold_readiness_check_up{');
   });
 });

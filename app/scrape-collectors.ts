@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Readiness } from '../infra/health/readiness.js';
 import type { ProjectionStats } from '../projections/engine/projector.js';
 import type { ReadStats } from '../read-api/read-stats.js';
 
@@ -157,4 +158,33 @@ export const registerProjectionMetrics = (registry: Registry, stats: () => Promi
         for (const s of all) this.inc({ projection: s.projection }, s[key]);
       },
     });
+};
+
+/**
+ * Readiness as series, checked at scrape time, so an alert sees a process that is not ready even
+ * when nothing polls /health/ready. A scrape runs the checks once (each bounded by
+ * READY_CHECK_TIMEOUT_MS), as an orchestrator's probe does.
+ */
+export const registerReadinessMetrics = (registry: Registry, readiness: Readiness) => {
+  const read = singleFlight(() => readiness.check());
+  new Gauge({
+    name: 'eventfold_ready',
+    help: '1 while /health/ready would answer 200; 0 while a critical check fails or the process drains',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).ready ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'eventfold_readiness_check_up',
+    help: 'Each readiness check: 1 while up, 0 while degraded or down (critical says which make the process not ready)',
+    labelNames: ['check', 'critical'] as const,
+    registers: [registry],
+    async collect() {
+      const { checks } = await read();
+      this.reset();
+      for (const [check, report] of Object.entries(checks))
+        this.set({ check, critical: String(report.critical) }, report.status === 'up' ? 1 : 0);
+    },
+  });
 };

@@ -29,7 +29,11 @@ import {
   startProcessManagers,
 } from './module.js';
 import { modules as appModules } from './modules.js';
-import { registerProjectionMetrics, registerReadApiMetrics } from './scrape-collectors.js';
+import {
+  registerProjectionMetrics,
+  registerReadApiMetrics,
+  registerReadinessMetrics,
+} from './scrape-collectors.js';
 
 export type SystemOptions = {
   /** Given when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT); started by the caller, before this. */
@@ -212,6 +216,7 @@ export const startSystem = async (
     );
   const readiness = createReadiness({ checks, timeoutMs: config.READY_CHECK_TIMEOUT_MS });
   registerHealthRoutes(app, readiness);
+  registerReadinessMetrics(metrics.registry, readiness);
 
   let stopped: Promise<void> | undefined;
   const stop = () => {
