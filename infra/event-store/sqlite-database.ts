@@ -23,6 +23,13 @@ import { CorruptEventError, type RecordedEvent } from './event-store.js';
 export type SqliteSynchronous = 'full' | 'normal';
 
 /**
+ * An event's correlation id, as the correlation index holds it; a query must use this very text
+ * for SQLite to use the index. A row whose metadata is not JSON (damage) gives NULL instead of
+ * failing the statement that writes it or the index's creation.
+ */
+export const CORRELATION_ID = `CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.correlationId') END`;
+
+/**
  * The whole schema: the events, and one row naming the store. `position` is the rowid, so `$all`
  * is the table in key order and positions are assigned in commit order (SQLite has one writer at a
  * time, and never reuses a rowid here because events are never deleted). The unique
@@ -31,6 +38,9 @@ export type SqliteSynchronous = 'full' | 'normal';
  * it may be NULL only because SQLite adds a column to an existing table that way: every row has
  * one (files from before checksums get theirs when first opened, see addChecksums), so a NULL is
  * damage. `store` holds the store's id, which the DATA_DIR marker names (store-marker.ts).
+ * events_by_correlation serves `npm run events -- trace` (sqlite-correlation.ts): 0.05 ms instead
+ * of a scan of the whole log (150 ms per 300,000 events, cached); it costs about 15 µs per append
+ * (32 → 48 µs for a one-event commit with synchronous=normal) and some 50 bytes per event.
  * Exported so a benchmark can time bare inserts into the same table.
  */
 export const EVENTS_SCHEMA = `
@@ -45,6 +55,7 @@ export const EVENTS_SCHEMA = `
     UNIQUE (stream_id, revision)
   );
   CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+  CREATE INDEX IF NOT EXISTS events_by_correlation ON events (${CORRELATION_ID});
   CREATE TABLE IF NOT EXISTS store (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
