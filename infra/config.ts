@@ -28,6 +28,41 @@ const optionalMongoUrl = z
   )
   .optional();
 
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+// z.coerce.boolean() would read "false" as true.
+const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v) => (v === '' ? 'false' : v))
+  .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+  .transform((v) => v === 'true');
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+// Whoever can change the key set in transit can sign any token: https, except on this machine.
+const optionalJwksUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(
+    z
+      .url()
+      .refine(
+        (url) => {
+          const { protocol, hostname } = new URL(url);
+          return protocol === 'https:' || (protocol === 'http:' && LOOPBACK_HOSTS.includes(hostname));
+        },
+        { message: 'must be an https:// URL (http:// only for localhost)' },
+      )
+      .optional(),
+  )
+  .optional();
+
 /** What one process runs; a deployment runs each in its own process, or all of them in one. */
 export const ROLES = ['write', 'read', 'projector'] as const;
 export type Role = (typeof ROLES)[number];
@@ -139,6 +174,21 @@ export const ConfigSchema = z.object({
       ),
     )
     .default([]),
+  /**
+   * Bearer tokens (infra/auth/create-authentication.ts): the OIDC provider's JWKS URL (its
+   * jwks_uri). Unset: a development key under DATA_DIR on the embedded default; refused in production.
+   */
+  AUTH_JWKS_URL: optionalJwksUrl,
+  /** The `iss` every token must carry; required with AUTH_JWKS_URL. */
+  AUTH_ISSUER: optionalText,
+  /** The `aud` every token must include (this API's identifier at the provider); required with AUTH_JWKS_URL. */
+  AUTH_AUDIENCE: optionalText,
+  /** The claim that lists the caller's roles: an array of strings, or one space-separated string. */
+  AUTH_ROLES_CLAIM: z.string().trim().min(1).default('roles'),
+  /** true: no authentication at all, every request acts as an admin. Refused with AUTH_JWKS_URL. */
+  AUTH_DISABLED: booleanFlag.default(false),
+  /** Verified tokens kept in memory (each until its exp), so a repeated token is not verified again; 0: none. */
+  AUTH_TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** How many times a command is re-read and re-decided after a concurrency conflict. */
   COMMAND_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
   /**
