@@ -31,6 +31,8 @@ type Service = {
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: number };
   stop_grace_period?: string;
+  profiles?: string[];
+  volumes?: string[];
 };
 
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
@@ -139,6 +141,52 @@ describe('docker-compose.yml', () => {
     for (const [, service] of appServices)
       for (const server of Object.keys(service.depends_on ?? {}))
         expect(service.depends_on?.[server]?.condition).toBe('service_healthy');
+  });
+
+  it('starts Prometheus and Grafana only in the monitoring profile, provisioned from ops/', () => {
+    const profiled = Object.entries(services).filter(([, service]) => service.profiles !== undefined);
+    expect(Object.fromEntries(profiled.map(([name, service]) => [name, service.profiles]))).toEqual({
+      prometheus: ['monitoring'],
+      grafana: ['monitoring'],
+    });
+    // Bind mounts: the host side exists in the repository; `name:path` is a named volume.
+    const mounts = (service: Service) =>
+      Object.fromEntries(
+        (service.volumes ?? [])
+          .filter((volume) => volume.startsWith('./'))
+          .map((volume) => {
+            const [host = '', container = ''] = volume.split(':');
+            expect(existsSync(join(root, host)), host).toBe(true);
+            return [container, host];
+          }),
+      );
+    const prometheus = mounts(services.prometheus as Service);
+    expect(services.prometheus?.command).toContain(
+      `--config.file=${Object.keys(prometheus)[0]}/prometheus.yml`,
+    );
+    expect(existsSync(join(root, Object.values(prometheus)[0] ?? '', 'alerts.yml'))).toBe(true);
+
+    const grafana = mounts(services.grafana as Service);
+    expect(grafana['/etc/grafana/provisioning']).toBeDefined();
+    const provisioning = join(root, grafana['/etc/grafana/provisioning'] ?? '');
+    const [provider] = (
+      parse(readFileSync(join(provisioning, 'dashboards/eventfold.yml'), 'utf8')) as {
+        providers: { options: { path: string } }[];
+      }
+    ).providers;
+    const dashboards = grafana[provider?.options.path ?? ''];
+    expect(dashboards, 'the provider reads a mounted folder').toBeDefined();
+    expect(existsSync(join(root, dashboards ?? '', 'eventfold.json'))).toBe(true);
+    const home = envOf(services.grafana as Service).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? '';
+    expect(home.startsWith(`${provider?.options.path}/`), home).toBe(true);
+    const [datasource] = (
+      parse(readFileSync(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as {
+        datasources: { url: string }[];
+      }
+    ).datasources;
+    expect(new URL(datasource?.url ?? '').hostname).toBe('prometheus');
+    expect(services.prometheus?.healthcheck).toBeDefined();
+    expect(services.grafana?.depends_on?.prometheus?.condition).toBe('service_healthy');
   });
 });
 
