@@ -210,6 +210,12 @@ export const ConfigSchema = z.object({
   PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** …or this long after the batch's first event, whichever comes first. */
   PROJECTION_FLUSH_INTERVAL_MS: z.coerce.number().int().min(1).max(60_000).default(50),
+  /**
+   * idle: a projector also writes its batch as soon as it has read everything there is (what came
+   * in together goes in one batch, and a read with x-min-position waits for no timer); timer: only
+   * by the two bounds above (fewer, larger writes under light load).
+   */
+  PROJECTION_FLUSH: z.enum(['idle', 'timer']).default('idle'),
   /** A projector's lease on its projection lasts this long unrenewed; it renews every third of it. */
   PROJECTION_LEASE_TTL_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
   /** Tries of a failing handler (or batch write) before the event is parked. */

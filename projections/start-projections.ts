@@ -17,6 +17,7 @@ export type ProjectionsConfig = Pick<
   Config,
   | 'PROJECTION_BATCH_SIZE'
   | 'PROJECTION_FLUSH_INTERVAL_MS'
+  | 'PROJECTION_FLUSH'
   | 'PROJECTION_LEASE_TTL_MS'
   | 'PROJECTION_MAX_ATTEMPTS'
   | 'PROJECTION_RETRY_BACKOFF_MS'
@@ -26,6 +27,7 @@ export type ProjectionsConfig = Pick<
 export const tuningFrom = (config: ProjectionsConfig): Tuning => ({
   batchSize: config.PROJECTION_BATCH_SIZE,
   flushIntervalMs: config.PROJECTION_FLUSH_INTERVAL_MS,
+  flush: config.PROJECTION_FLUSH,
   maxAttempts: config.PROJECTION_MAX_ATTEMPTS,
   backoffMs: config.PROJECTION_RETRY_BACKOFF_MS,
   afterFlushTimeoutMs: config.PROJECTION_CACHE_TIMEOUT_MS,

@@ -22,6 +22,12 @@ export type Tuning = {
   batchSize: number;
   /** …or this long after its first event came in, whichever is first. */
   flushIntervalMs: number;
+  /**
+   * 'idle' (the default): also as soon as the subscription has nothing more to give at once, so a
+   * batch is whatever was already there (group commit) and a lone event waits for no timer; size
+   * and interval still bound a batch under load. 'timer': by size and interval only.
+   */
+  flush?: 'idle' | 'timer';
   /** Tries of a handler before its event parks, and of a batch write before its events are isolated. */
   maxAttempts: number;
   /** First pause between tries; it doubles. */
@@ -71,10 +77,10 @@ const max = (a: Position | undefined, b: Position | undefined) =>
 
 /**
  * One run of a projection over the event log: subscribe after the checkpoint, turn each event into
- * writes, write them in batches (by count and by time), one bulkWrite per collection, THEN commit
- * the checkpoint. Batches are written one after another, and a batch that fails stops every later
- * one, so a checkpoint never passes an event whose writes were not made. Resolves with the last
- * checkpoint committed.
+ * writes, write them in batches (once the subscription has nothing more at hand, or by count, or by
+ * time), one bulkWrite per collection, THEN commit the checkpoint. Batches are written one after
+ * another, and a batch that fails stops every later one, so a checkpoint never passes an event
+ * whose writes were not made. Resolves with the last checkpoint committed.
  */
 export const project = async (run: ProjectRun): Promise<Position | undefined> => {
   const { projection, eventStore, readStore, logger, tuning, counters, until, abandon } = run;
@@ -103,7 +109,15 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
   let batch: Batch = { entries: [] };
   let failure: unknown;
   let flushing: Promise<void> = Promise.resolve();
+  // A write is queued behind the one in flight and has not taken its batch yet: it will take
+  // whatever has come in by then, so asking again adds nothing.
+  let queued = false;
   let timer: NodeJS.Timeout | undefined;
+  // Whether the loop is waiting on the subscription for its next event (rather than handling one,
+  // or waiting for a full batch to be written), and the check that looks at it.
+  let waiting = true;
+  let idleCheck: NodeJS.Immediate | undefined;
+  const flushOnIdle = (tuning.flush ?? 'idle') === 'idle';
 
   const fail = (error: unknown) => {
     failure ??= error;
@@ -111,8 +125,11 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
   };
 
   const writeTaken = async () => {
+    queued = false;
     clearTimeout(timer);
     timer = undefined;
+    clearImmediate(idleCheck);
+    idleCheck = undefined;
     const taken = batch;
     batch = { entries: [] };
     const position = max(taken.last, taken.scannedTo);
@@ -136,11 +153,34 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
 
   // Chained: a batch starts once the one before it is written; after a failure, none does.
   const flush = (): Promise<void> => {
-    flushing = flushing.then(writeTaken);
+    if (!queued) {
+      queued = true;
+      flushing = flushing.then(writeTaken);
+    }
     return flushing;
   };
+
+  const pending = () =>
+    batch.entries.length > 0 ||
+    (batch.scannedTo !== undefined && (checkpoint === undefined || batch.scannedTo > checkpoint));
+
+  // A check runs once the microtasks queued so far have run (setImmediate): if the loop is still
+  // waiting on the subscription then, the subscription has nothing at hand (it waits for I/O, an
+  // append, or its poll) and the batch goes now. An in-process store hands a whole page over in
+  // microtasks, so a catch-up is not cut into small batches. When the loop is busy instead, the
+  // check is armed again as the loop goes back to waiting (arm), not on every turn of the event
+  // loop, which would spin while a write is in flight.
+  const checkIdle = () => {
+    idleCheck = undefined;
+    if (waiting && pending()) flush().catch(fail);
+  };
+  const arm = () => {
+    if (flushOnIdle && pending()) idleCheck ??= setImmediate(checkIdle);
+  };
+
   const schedule = () => {
     timer ??= setTimeout(() => flush().catch(fail), tuning.flushIntervalMs);
+    arm();
   };
 
   let hookFailing = false;
@@ -277,21 +317,28 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
       });
       try {
         for await (const event of subscription) {
+          waiting = false;
           from = event.position;
           reached = await add(await handle(event));
           if (reached) break;
+          waiting = true;
+          arm();
         }
         reached = true; // the subscription ended: stopped, abandoned, or `until` reached
       } catch (error) {
         if (!isCorruptEvent(error) || ended.aborted) throw error;
+        waiting = false;
         from = error.position;
         reached = await add(parkDamaged(error));
+        waiting = true;
+        arm();
       }
     }
   } catch (error) {
     fail(error);
   }
   clearTimeout(timer);
+  clearImmediate(idleCheck);
   if (failure === undefined && !abandon?.aborted) await flush().catch(fail);
   else await flushing.catch(() => {}); // let a write in flight finish before anyone starts over
   if (failure !== undefined) throw failure;

@@ -116,12 +116,12 @@ describeOnEachReadStore('projector', (fresh) => {
     await commands.increment('a', 5);
     await commands.increment('a', 6);
     const { projection: counted, seen } = counting(countersProjection());
-    // Neither the count nor the timer would ever write this batch: only stop() does.
+    // Timer flushing only, and neither the count nor the timer would ever write this batch: only stop() does.
     const projector = startTestProjector({
       projection: counted,
       eventStore,
       readStore,
-      tuning: { ...testTuning, batchSize: 1_000, flushIntervalMs: 600_000 },
+      tuning: { ...testTuning, batchSize: 1_000, flushIntervalMs: 600_000, flush: 'timer' },
     });
     await vi.waitFor(() => expect(seen).toHaveLength(3));
     expect(await checkpointStore(readStore).read('counters')).toBeUndefined();
@@ -191,14 +191,14 @@ describeOnEachReadStore('projector', (fresh) => {
     const { eventStore, readStore, commands } = await setup();
     await commands.open('a');
     for (let i = 0; i < 4; i++) await commands.increment('a', 1);
-    // Nothing is committed before stop(): a batch that neither fills nor times out.
+    // Nothing is committed before stop(): timer flushing only, and a batch that neither fills nor times out.
     const { projection, seen } = counting(countersProjection());
     const projector = startTestProjector({
       projection,
       eventStore,
       readStore,
       lagCountLimit: 3,
-      tuning: { ...testTuning, batchSize: 1_000, flushIntervalMs: 600_000 },
+      tuning: { ...testTuning, batchSize: 1_000, flushIntervalMs: 600_000, flush: 'timer' },
     });
     await vi.waitFor(() => expect(seen).toHaveLength(5));
     const before = await projector.stats();
