@@ -280,6 +280,7 @@ describe('every query, against /metrics of a running app', () => {
     const modules = [fixtureModule];
     const config = loadAppConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir }, modules);
     system = await startSystem(config, createLogger({ level: 'silent' }), { modules });
+    // Every request but the scrape goes through here: the place for a caller's token once the API asks for one.
     const http = (path: string, init?: RequestInit) => fetch(new URL(path, system.url), init);
     const post = (path: string, body: object) =>
       http(path, {
