@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { preferredWait } from './prefer-wait.js';
+import { createPreferWait, preferredWait } from './prefer-wait.js';
 
 describe('Prefer: wait', () => {
   it.each([
@@ -33,5 +33,27 @@ describe('Prefer: wait', () => {
     ['wait=abc, wait=5'],
   ])('ignores %j', (header) => {
     expect(preferredWait(header, 30)).toBeUndefined();
+  });
+});
+
+describe('Prefer: wait with a bound on the requests waiting', () => {
+  it('grants waits up to the bound, none beyond it, and one again once a slot is released', () => {
+    const preferWait = createPreferWait({ maxSeconds: 30, maxWaiters: 2 });
+    const first = preferWait('wait=5');
+    const second = preferWait('wait=100');
+    expect([first?.seconds, second?.seconds]).toEqual([5, 30]);
+    expect(preferWait('wait=5')).toBeUndefined();
+    first?.release();
+    // Released twice, a slot is still freed once.
+    first?.release();
+    expect(preferWait('wait=7')?.seconds).toBe(7);
+    expect(preferWait('wait=7')).toBeUndefined();
+  });
+
+  it('takes no slot for a request that prefers no wait', () => {
+    const preferWait = createPreferWait({ maxSeconds: 30, maxWaiters: 1 });
+    for (const header of [undefined, 'wait=0', 'wait=soon', 'respond-async'])
+      expect(preferWait(header)).toBeUndefined();
+    expect(preferWait('wait=1')?.seconds).toBe(1);
   });
 });

@@ -1,3 +1,5 @@
+import { createWaiterCap } from '../../infra/http/waiter-cap.js';
+
 /**
  * `Prefer: wait=N` (RFC 7240 §4.3): the client would rather wait up to N seconds for the final
  * answer than get 202 and poll. Returns the seconds to wait, capped at `maxSeconds`, or undefined
@@ -24,4 +26,25 @@ export const preferredWait = (
     return seconds === 0 ? undefined : Math.min(seconds, maxSeconds);
   }
   return undefined;
+};
+
+/** A wait a request may make: how long, and the slot it holds until `release()`. */
+export type GrantedWait = { seconds: number; release: () => void };
+
+/**
+ * `Prefer: wait` with a bound on the requests waiting at once (TRANSFER_WAIT_MAX_WAITERS): each
+ * holds a connection while it waits, and enough of them would hold every connection the server
+ * allows. Undefined when the request prefers no wait, or when every slot is taken: then the request
+ * is answered at once, as if it had not asked. That is not a 503, because by then its command has
+ * run: a 503 would tell the client it failed and send it to retry, while RFC 7240 lets a server
+ * ignore a preference, and the 202 without Preference-Applied says it did.
+ */
+export const createPreferWait = ({ maxSeconds, maxWaiters }: { maxSeconds: number; maxWaiters: number }) => {
+  const cap = createWaiterCap(maxWaiters);
+  return (header: string | string[] | undefined): GrantedWait | undefined => {
+    const seconds = preferredWait(header, maxSeconds);
+    if (seconds === undefined) return undefined;
+    const release = cap.take();
+    return release && { seconds, release };
+  };
 };

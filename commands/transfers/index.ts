@@ -16,6 +16,11 @@ export const TransferSettings = z.object({
   TRANSFER_DEADLINE_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
   /** The longest `Prefer: wait=N` on POST /transfers is honoured for; a larger N is capped to it. */
   TRANSFER_WAIT_MAX_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  /**
+   * Requests waiting for an outcome at once; one more is answered 202 at once, not waited for.
+   * Each holds a connection: keep it well under HTTP_MAX_CONNECTIONS (1000 by default).
+   */
+  TRANSFER_WAIT_MAX_WAITERS: z.coerce.number().int().min(1).max(1_000_000).default(250),
   /** Transfers the transfer process drives at once. */
   TRANSFER_PROCESS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
 });
@@ -33,6 +38,7 @@ export const transferCommands: CommandRoutes<TransferSettings> = (app, { run, ev
     config: {
       deadlineMs: settings.TRANSFER_DEADLINE_MS,
       waitMaxSeconds: settings.TRANSFER_WAIT_MAX_SECONDS,
+      waitMaxWaiters: settings.TRANSFER_WAIT_MAX_WAITERS,
     },
   });
 };

@@ -12,7 +12,7 @@ import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { problemResponses } from '../../infra/http/problem-details.js';
 import { CommandHeaders, type HttpCommandRunner, idempotencyKeyOf } from '../pipeline/http-command.js';
 import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
-import { preferredWait } from '../process-manager/prefer-wait.js';
+import { createPreferWait } from '../process-manager/prefer-wait.js';
 import type { TransferOutcomes } from './transfer-outcomes.js';
 import { transferStreamId } from './transfer-process.js';
 import { transferViewOf } from './transfer-reply.js';
@@ -22,6 +22,8 @@ export type TransferRoutesConfig = {
   deadlineMs: number;
   /** The most seconds a `Prefer: wait` is honoured for (TRANSFER_WAIT_MAX_SECONDS). */
   waitMaxSeconds: number;
+  /** Requests waiting at once (TRANSFER_WAIT_MAX_WAITERS); beyond it a request is not waited for. Unset: no bound. */
+  waitMaxWaiters?: number;
 };
 
 /** The defaults of the same variables in infra/config.ts. */
@@ -71,6 +73,10 @@ const headers = (waitMaxSeconds: number) =>
 export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) => {
   const { run, outcomes, eventStore, config } = deps;
   const now = deps.now ?? Date.now;
+  const preferWait = createPreferWait({
+    maxSeconds: config.waitMaxSeconds,
+    maxWaiters: config.waitMaxWaiters ?? Number.POSITIVE_INFINITY,
+  });
 
   app.post(
     '/transfers',
@@ -120,8 +126,10 @@ export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) =>
       });
       reply.header('location', `/transfers/${transferId}`);
 
-      const seconds = preferredWait(request.headers.prefer, config.waitMaxSeconds);
-      if (seconds === undefined) return accepted;
+      // Not asked for, or too many waiting already (prefer-wait.ts): 202 now, without Preference-Applied.
+      const wait = preferWait(request.headers.prefer);
+      if (wait === undefined) return accepted;
+      const { seconds, release } = wait;
       reply.header('preference-applied', `wait=${seconds}`);
       // A client that hangs up stops the wait: nobody is left to answer.
       const hangUp = new AbortController();
@@ -141,6 +149,7 @@ export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) =>
         request.log.warn({ err: error }, 'transfer outcome unknown: the event store is unavailable');
       } finally {
         reply.raw.off('close', abort);
+        release();
       }
       if (!settled) return accepted;
       reply.code(200);
