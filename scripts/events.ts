@@ -6,18 +6,19 @@ import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.
 import { inspectEventsFile } from '../infra/event-store/sqlite-inspect.js';
 import { MARKER_FILE } from '../infra/event-store/store-marker.js';
 import { verifyEventStore } from '../infra/event-store/verify-store.js';
+import { type Command, UsageError } from './events/command.js';
+import { NoLogError } from './events/open-log.js';
+import { stream } from './events/stream.js';
+import { tail } from './events/tail.js';
+import { trace } from './events/trace.js';
 
 /**
  * `npm run events -- <command>`: tools that work on the event log itself. Each command is an entry
  * of COMMANDS (a summary for the usage text and a function returning the exit code), so the next
- * one is added there. The store is the one the configuration names: the embedded SQLite store under
- * DATA_DIR by default, EventStoreDB when EVENTSTORE_URL is set.
+ * one is added there; the inspector's (stream, tail, trace) are in events/. The store is the one
+ * the configuration names: the embedded SQLite store under DATA_DIR by default, EventStoreDB when
+ * EVENTSTORE_URL is set.
  */
-type Command = {
-  usage: string;
-  summary: string;
-  run(args: readonly string[], config: Config): Promise<number>;
-};
 
 const MAX_LISTED = 100;
 
@@ -98,12 +99,15 @@ const report = (problems: readonly string[]): number => {
   return 1;
 };
 
-const COMMANDS: Record<string, Command> = { verify };
+const COMMANDS: Record<string, Command> = { verify, stream, tail, trace };
+
+const JSON_NOTE = `--json prints one JSON object per event and line (NDJSON), nothing else on stdout: position (a
+decimal string), streamId, revision, type, metadata and data as stored. Messages go to stderr.`;
 
 const usage = () =>
   `usage: npm run events -- <command>\n\n${Object.values(COMMANDS)
-    .map((command) => `${command.usage.padEnd(8)}${command.summary}`)
-    .join('\n\n')}`;
+    .map((command) => `${command.usage}\n        ${command.summary}`)
+    .join('\n\n')}\n\n${JSON_NOTE}`;
 
 const [name, ...args] = process.argv.slice(2);
 const command = name === undefined ? undefined : COMMANDS[name];
@@ -111,5 +115,15 @@ if (!command) {
   console.error(usage());
   process.exit(2);
 }
-const config = loadConfigOrExit(2);
-process.exit(await command.run(args, config));
+const config: Config = loadConfigOrExit(2);
+try {
+  process.exit(await command.run(args, config));
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${usage()}`);
+    process.exit(2);
+  }
+  if (!(error instanceof NoLogError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
