@@ -8,7 +8,7 @@ import { createCheckpointWatch, type WaitForCheckpoint } from '../projections/en
 import type { Skippable } from '../projections/engine/skippable.js';
 import { createCacheAside } from './cache/cache-aside.js';
 import { createConsistencyGate, readHeaders } from './consistency/min-position.js';
-import { registerApiDocs } from './http/api-docs.js';
+import { type ApiDocsAccess, registerApiDocs } from './http/api-docs.js';
 import type { QueryContext, QueryRoutes } from './query-module.js';
 import { createReadStats, type ReadStats } from './read-stats.js';
 import { createDocumentViews } from './views/document-views.js';
@@ -40,6 +40,10 @@ export type ReadApiDeps = {
   config: {
     /** Longest a read waits for x-min-position before it answers 503 (READ_CONSISTENCY_TIMEOUT_MS). */
     consistencyTimeoutMs: number;
+    /** Reads waiting for a position at once; one more is answered 503 (READ_CONSISTENCY_MAX_WAITERS). Unset: no bound. */
+    consistencyMaxWaiters?: number;
+    /** Who may read /docs and /openapi.json (API_DOCS, api-docs.ts); default public. */
+    apiDocs?: ApiDocsAccess;
     /** TTL of the entries a read writes back to the cache (CACHE_TTL_SECONDS). */
     cacheTtlSeconds: number;
     /** A cache call slower than this is treated as a miss (READ_CACHE_TIMEOUT_MS). */
@@ -67,7 +71,12 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
       ...(deps.skippable && { skippable: deps.skippable }),
       onError: (error) => deps.logger.warn({ err: error }, 'checkpoint read failed; polling on'),
     }).waitFor;
-  const consistent = createConsistencyGate({ wait, timeoutMs: deps.config.consistencyTimeoutMs, stats });
+  const consistent = createConsistencyGate({
+    wait,
+    timeoutMs: deps.config.consistencyTimeoutMs,
+    stats,
+    ...(deps.config.consistencyMaxWaiters !== undefined && { maxWaiters: deps.config.consistencyMaxWaiters }),
+  });
   const cacheAside = createCacheAside({
     cache: deps.cache,
     logger: deps.logger,
@@ -91,7 +100,7 @@ export const registerReadApi = (app: HttpApp, deps: ReadApiDeps): ReadApi => {
     await scope.register(fastifyEtag);
     for (const routes of deps.queries) routes(scope, context);
   });
-  registerApiDocs(app);
+  registerApiDocs(app, deps.config.apiDocs);
 
   return { stats: () => ({ ...stats }) };
 };

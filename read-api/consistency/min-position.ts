@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { POSITION_PATTERN, positionFromJson } from '../../infra/event-store/event-store.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
+import { createWaiterCap, tooManyWaiters } from '../../infra/http/waiter-cap.js';
 import type { WaitForCheckpoint } from '../../projections/engine/checkpoint-watch.js';
 import type { ReadStats } from '../read-stats.js';
 
@@ -42,14 +43,27 @@ export type ConsistencyGate = ReturnType<typeof createConsistencyGate>;
  * Resolves true when the request carried a position (so the caller knows to bypass the cache,
  * which carries no position), false when it did not.
  */
-export const createConsistencyGate =
-  (deps: { wait: WaitForCheckpoint; timeoutMs: number; stats: ReadStats }) =>
-  async (request: FastifyRequest, reply: FastifyReply, projections: readonly string[]): Promise<boolean> => {
+export const createConsistencyGate = (deps: {
+  wait: WaitForCheckpoint;
+  timeoutMs: number;
+  stats: ReadStats;
+  /** Reads waiting at once (READ_CONSISTENCY_MAX_WAITERS); one more is answered 503. Unset: no bound. */
+  maxWaiters?: number;
+}) => {
+  const cap = createWaiterCap(deps.maxWaiters ?? Number.POSITIVE_INFINITY);
+  return async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    projections: readonly string[],
+  ): Promise<boolean> => {
     const header = request.headers[MIN_POSITION_HEADER];
     if (typeof header !== 'string') return false;
     // The route schema has checked the pattern; this is the conversion to a position.
     const position = positionFromJson(header);
     if (position === undefined) throw new HttpProblem(400, 'invalid-request', 'Invalid x-min-position');
+    // A read changes nothing, so refusing it before it waits is safe: the client retries.
+    const release = cap.take();
+    if (!release) throw tooManyWaiters('the read model to reach a position', cap.max);
 
     deps.stats.consistencyWaits++;
     // Stops the other waits once one has failed, and every wait when the client hangs up: no reason
@@ -75,6 +89,7 @@ export const createConsistencyGate =
       if (reached.every(Boolean)) return true;
     } finally {
       reply.raw.off('close', hangUp);
+      release();
     }
     if (clientGone) {
       deps.stats.consistencyAborts++;
@@ -89,3 +104,4 @@ export const createConsistencyGate =
       { 'retry-after': RETRY_AFTER_SECONDS },
     );
   };
+};
