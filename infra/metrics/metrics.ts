@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { EventData, EventStore } from '../event-store/event-store.js';
 import type { HttpApp } from '../http/create-http-app.js';
+import { type MetricsAccess, metricsAccessHook } from './metrics-access.js';
 
 /** Seconds; from a cached read (about a millisecond) to a read that waited for a position. */
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -14,8 +15,11 @@ export type CountedCommand = { command: string; outcome: string; reason: string 
 export type Metrics = {
   /** This process's registry: every series below, plus Node's default process metrics. */
   readonly registry: Registry;
-  /** Times every request by route pattern and status, and serves GET /metrics. */
-  registerRoutes(app: HttpApp): void;
+  /**
+   * Times every request by route pattern and status, and serves GET /metrics: to METRICS_TOKEN when
+   * `access.token` is set, else to an admin (metrics-access.ts).
+   */
+  registerRoutes(app: HttpApp, access?: MetricsAccess): void;
   /** Counts a command's outcome: hand it to the command pipeline's instrumentation. */
   countCommand(outcome: CountedCommand): void;
   /** The event store, counting every event it appends by type. */
@@ -59,7 +63,7 @@ export const createMetrics = ({ defaultMetrics = true }: { defaultMetrics?: bool
   return {
     registry,
 
-    registerRoutes(app) {
+    registerRoutes(app, access = {}) {
       app.addHook('onResponse', async (request, reply) => {
         // The route's pattern, not the URL: one series per route, whatever ids clients send.
         const route = request.routeOptions.url ?? 'unmatched';
@@ -68,10 +72,19 @@ export const createMetrics = ({ defaultMetrics = true }: { defaultMetrics?: bool
           reply.elapsedTime / 1000,
         );
       });
-      app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
-        reply.type(registry.contentType).header('cache-control', 'no-store');
-        return registry.metrics();
-      });
+      app.get(
+        '/metrics',
+        {
+          schema: { hide: true },
+          logLevel: 'warn',
+          config: { public: true },
+          onRequest: metricsAccessHook(access),
+        },
+        async (_request, reply) => {
+          reply.type(registry.contentType).header('cache-control', 'no-store');
+          return registry.metrics();
+        },
+      );
     },
 
     countCommand({ command, outcome, reason }) {
