@@ -29,6 +29,7 @@ import {
   startProcessManagers,
 } from './module.js';
 import { modules as appModules } from './modules.js';
+import { readModelsOnDisk } from './read-models-on-disk.js';
 import {
   registerProjectionMetrics,
   registerReadApiMetrics,
@@ -96,7 +97,23 @@ export const startSystem = async (
     writes || projects || measuresLag
       ? metrics.countAppends(await createEventStore(config, { exclusive: writes || projects, log: logger }))
       : undefined;
-  const readStore = reads || projects ? await createReadStore(config) : undefined;
+  // A projector keeps the embedded read models under DATA_DIR (this process owns it) with their
+  // checkpoints, so a restart resumes from them instead of replaying the log.
+  const readStore =
+    reads || projects
+      ? await createReadStore(config, {
+          ...(projects &&
+            eventStore &&
+            !config.EVENTSTORE_URL && {
+              persist: readModelsOnDisk({
+                dataDir: config.DATA_DIR,
+                eventStore,
+                logger,
+                projections: projectionsOf(modules, {}).map((projection) => projection.name),
+              }),
+            }),
+        })
+      : undefined;
   // Queries read from replicas (MONGO_READ_PREFERENCE). Projectors, and reads that must see a
   // given position, use a primary-reading store: a secondary may lag the checkpoint it reports.
   const primaryReadStore =
