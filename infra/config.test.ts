@@ -114,3 +114,48 @@ describe('config: HTTP limits and CORS_ORIGINS', () => {
     },
   );
 });
+
+describe('config: rate limits, waiter caps, METRICS_TOKEN and API_DOCS', () => {
+  it('limits callers and addresses, bounds waiters, and serves public docs and admin-only metrics unless set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      RATE_LIMIT_MAX: 600,
+      RATE_LIMIT_ANONYMOUS_MAX: 120,
+      RATE_LIMIT_WINDOW_MS: 60_000,
+      READ_CONSISTENCY_MAX_WAITERS: 250,
+      API_DOCS: 'public',
+    });
+    expect(config.METRICS_TOKEN).toBeUndefined();
+    expect(config.READ_CONSISTENCY_MAX_WAITERS).toBeLessThan(config.HTTP_MAX_CONNECTIONS);
+    expect(loadConfig({ RATE_LIMIT_MAX: '0', RATE_LIMIT_ANONYMOUS_MAX: '0' })).toMatchObject({
+      RATE_LIMIT_MAX: 0,
+      RATE_LIMIT_ANONYMOUS_MAX: 0,
+    });
+  });
+
+  it('takes a metrics token of 16 printable characters or more, treats empty as unset, and refuses others without echoing them', () => {
+    expect(loadConfig({ METRICS_TOKEN: ' abcdefghijklmnop ' }).METRICS_TOKEN).toBe('abcdefghijklmnop');
+    expect(loadConfig({ METRICS_TOKEN: '' }).METRICS_TOKEN).toBeUndefined();
+    for (const token of ['short-secret', 'sixteen chars ok?', `é${'x'.repeat(20)}`]) {
+      const refusal = (() => {
+        try {
+          loadConfig({ METRICS_TOKEN: token });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refusal).toBeInstanceOf(ConfigError);
+      expect(String(refusal)).toMatch(/METRICS_TOKEN: must be 16 to 512 printable characters/);
+      expect(String(refusal)).not.toContain(token);
+    }
+  });
+
+  it.each([
+    ['API_DOCS', 'private'],
+    ['RATE_LIMIT_MAX', '-1'],
+    ['RATE_LIMIT_WINDOW_MS', '10'],
+    ['READ_CONSISTENCY_MAX_WAITERS', '0'],
+  ])('refuses %s=%s', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}:`));
+  });
+});

@@ -189,6 +189,43 @@ export const ConfigSchema = z.object({
   AUTH_DISABLED: booleanFlag.default(false),
   /** Verified tokens kept in memory (each until its exp), so a repeated token is not verified again; 0: none. */
   AUTH_TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /**
+   * Requests one caller (a verified token's subject) may make per RATE_LIMIT_WINDOW_MS; beyond it, a
+   * 429 problem with Retry-After (infra/http/rate-limit.ts). 600 a minute, 10 a second kept up, is
+   * more than a person behind a client or a busy integration sends, and far less than a script
+   * flooding the API; raise it for a heavy machine client. Counted in Redis when REDIS_URL is set
+   * (shared by replicas), in memory otherwise. 0: no limit.
+   */
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).max(1_000_000_000).default(600),
+  /**
+   * Requests one address may make per window without a verified token (none, or one that did not
+   * verify): the public routes (docs, a metrics scrape with METRICS_TOKEN) and failed attempts. The
+   * health probes are never counted. Behind a proxy, every caller has the proxy's address. 0: no limit.
+   */
+  RATE_LIMIT_ANONYMOUS_MAX: z.coerce.number().int().min(0).max(1_000_000_000).default(120),
+  /** The rate-limit window, in ms: a key's count starts at its first request and ends after this. */
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  /**
+   * Set: GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`, what Prometheus'
+   * `authorization` scrape option sends. Unset: only an admin's token.
+   */
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{16,512}$/, 'must be 16 to 512 printable characters, without spaces')
+        .optional(),
+    )
+    .optional(),
+  /**
+   * Who may read /docs and /openapi.json: public (anyone, no token: a browser sends none), admin (an
+   * admin's token) or off. They show routes and schemas, no data; a deployment that would rather not
+   * show its API to strangers sets admin or off.
+   */
+  API_DOCS: z.enum(['public', 'admin', 'off']).default('public'),
   /** How many times a command is re-read and re-decided after a concurrency conflict. */
   COMMAND_MAX_RETRIES: z.coerce.number().int().min(0).max(100).default(10),
   /**
@@ -202,6 +239,11 @@ export const ConfigSchema = z.object({
    * answers 503 with Retry-After.
    */
   READ_CONSISTENCY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5000),
+  /**
+   * Reads waiting for an x-min-position at once; one more is answered 503 with Retry-After. Each
+   * holds a connection: keep it well under HTTP_MAX_CONNECTIONS.
+   */
+  READ_CONSISTENCY_MAX_WAITERS: z.coerce.number().int().min(1).max(1_000_000).default(250),
   /** TTL of cached read-model views (account:<id>), whether the projector or a read wrote them. */
   CACHE_TTL_SECONDS: z.coerce.number().int().positive().default(300),
   /** A cache call slower than this counts as a miss on the read path: a slow cache must not slow reads. */
