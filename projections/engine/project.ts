@@ -218,18 +218,25 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
     }
   };
 
-  const runHandler = async (event: RecordedEvent): Promise<BatchEntry> => {
-    // A loop rather than the shared retry(): this runs for every event, and a handler is synchronous.
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= tuning.maxAttempts; attempt++) {
+  // The first try is synchronous: a handler that works, as nearly all do, costs the loop no await.
+  const runHandler = (event: RecordedEvent): BatchEntry | Promise<BatchEntry> => {
+    try {
+      return { event, ops: checkOps(projection, projection.handle(event)) };
+    } catch (error) {
+      return retryHandler(event, error);
+    }
+  };
+
+  // A loop rather than the shared retry(): this runs for every event, and a handler is synchronous.
+  const retryHandler = async (event: RecordedEvent, firstError: unknown): Promise<BatchEntry> => {
+    let lastError = firstError;
+    for (let attempt = 2; attempt <= tuning.maxAttempts; attempt++) {
+      counters.retries++;
+      await sleep(backoffDelayMs(attempt - 1, projectorBackoff(tuning.backoffMs)));
       try {
         return { event, ops: checkOps(projection, projection.handle(event)) };
       } catch (error) {
         lastError = error;
-        if (attempt < tuning.maxAttempts) {
-          counters.retries++;
-          await sleep(backoffDelayMs(attempt, projectorBackoff(tuning.backoffMs)));
-        }
       }
     }
     logger.error(
@@ -250,7 +257,7 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
 
   // An event of a blocked stream is held, its handler not run: the batch writer decides when it
   // writes the batch, once it has read whether the stream is still blocked (a replay unblocks it).
-  const handle = (event: RecordedEvent): Promise<BatchEntry> | BatchEntry =>
+  const handle = (event: RecordedEvent): BatchEntry | Promise<BatchEntry> =>
     blocked.parkedAt(event.streamId) === undefined ? runHandler(event) : { event, ops: {}, held: true };
 
   // A damaged event (the store found its checksum wrong) cannot be handled: its content is not
@@ -285,18 +292,26 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
     return { event, ops: {}, parked };
   };
 
-  /** Adds an event's entry to the batch; true once the run has reached `until`. */
-  const add = async (entry: BatchEntry): Promise<boolean> => {
+  /**
+   * Adds an event's entry to the batch; true once the run has reached `until`. A promise only when
+   * the batch is full and the loop waits for its write.
+   */
+  const add = (entry: BatchEntry): boolean | Promise<boolean> => {
     // Only now: a timed flush may have swapped the batch while the handler was being retried.
     batch.entries.push(entry);
     batch.last = entry.event.position;
     if (until !== undefined && entry.event.position >= until) return true;
-    if (batch.entries.length >= tuning.batchSize) {
-      await flush();
-      // In-process stores (SQLite, embedded) answer without waiting on I/O, so a catch-up would
-      // otherwise be one stretch of microtasks: no lease renewal, signal or HTTP request between.
-      await yieldToEventLoop();
-    } else schedule();
+    if (batch.entries.length < tuning.batchSize) {
+      schedule();
+      return false;
+    }
+    return writeFull();
+  };
+  const writeFull = async () => {
+    await flush();
+    // In-process stores (SQLite, embedded) answer without waiting on I/O, so a catch-up would
+    // otherwise be one stretch of microtasks: no lease renewal, signal or HTTP request between.
+    await yieldToEventLoop();
     return false;
   };
 
@@ -319,7 +334,13 @@ export const project = async (run: ProjectRun): Promise<Position | undefined> =>
         for await (const event of subscription) {
           waiting = false;
           from = event.position;
-          reached = await add(await handle(event));
+          // Awaited only when there is something to wait for (a retried handler, a full batch):
+          // on a catch-up, an await per event is a good part of what the engine itself costs.
+          let entry = handle(event);
+          if (entry instanceof Promise) entry = await entry;
+          let added = add(entry);
+          if (added instanceof Promise) added = await added;
+          reached = added;
           if (reached) break;
           waiting = true;
           arm();
