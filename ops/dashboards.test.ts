@@ -52,6 +52,7 @@ type ScrapeConfig = {
   job_name: string;
   metrics_path?: string;
   dns_sd_configs?: { names: string[]; port: number }[];
+  authorization?: { type?: string; credentials_file?: string };
   relabel_configs?: { target_label?: string }[];
 };
 
@@ -257,7 +258,10 @@ describe('the alert rules', () => {
   it('are loaded by prometheus.yml, which scrapes the compose file app services', () => {
     expect(prometheus.rule_files).toEqual(['alerts.yml']);
     const compose = parse(read('docker-compose.yml'), { merge: true }) as {
-      services: Record<string, { build?: unknown; environment?: Record<string, string> }>;
+      services: Record<
+        string,
+        { build?: unknown; environment?: Record<string, string>; entrypoint?: string[] }
+      >;
     };
     const apps = Object.entries(compose.services).filter(([, service]) => service.build !== undefined);
     const [job] = prometheus.scrape_configs;
@@ -268,6 +272,14 @@ describe('the alert rules', () => {
       expect(job?.dns_sd_configs?.[0]?.port, name).toBe(
         loadAppConfig(service.environment ?? {}, [fixtureModule]).PORT,
       );
+    // Prometheus sends the token every app container is given, from the file its entrypoint writes.
+    const token = compose.services.prometheus?.environment?.METRICS_TOKEN;
+    expect(token).toBeDefined();
+    for (const [name, service] of apps) expect(service.environment?.METRICS_TOKEN, name).toBe(token);
+    expect(job?.authorization?.type).toBe('Bearer');
+    expect(compose.services.prometheus?.entrypoint?.join(' ')).toContain(
+      `"$$METRICS_TOKEN" > ${job?.authorization?.credentials_file} `,
+    );
   });
 });
 
