@@ -40,10 +40,12 @@ export const example = {
     'scripts/bench-read-catch-up.ts',
     'scripts/bench-read-fixture.ts',
     'scripts/bench-read-server.ts',
+    'scripts/bench-read-store.ts',
+    'scripts/bench-read-store-scan.ts',
     'scripts/bench-table.ts',
     'scripts/bench-write.ts',
   ],
-  npmScripts: ['bench:write', 'bench:read', 'bench:hot'],
+  npmScripts: ['bench:write', 'bench:read', 'bench:hot', 'bench:read-store'],
 } as const;
 
 const MODULE_LIST = 'app/modules.ts';
