@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminHeaders, bearer, testAuthentication } from '../infra/auth/testing/test-tokens.js';
 import type { HttpApp } from '../infra/http/create-http-app.js';
 import { createLogger } from '../infra/logger.js';
 import { loadAppConfig } from './config.js';
@@ -112,6 +113,23 @@ const headers = fc.record(
   { requiredKeys: [] },
 );
 
+/**
+ * Who asks: mostly an admin or the owner of the seeded data (so requests get past authentication
+ * and reach the routes), sometimes someone else, nobody, or a token that does not verify.
+ */
+const authorizations = [
+  bearer('test-admin', ['admin']),
+  bearer('ada'),
+  bearer('mallory'),
+  'Bearer not.a.token',
+  'Basic YWRhOmFkYQ==',
+];
+const authorization = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...authorizations.slice(0, 2)) },
+  { weight: 2, arbitrary: fc.constantFrom(...authorizations.slice(2)) },
+  { weight: 1, arbitrary: fc.constant(undefined) },
+);
+
 /** Random requests for `routes`, as `inject` takes them. */
 const requestsFor = (routes: readonly Route[], spec: OpenApi) => {
   const forRoute = (route: Route) => {
@@ -149,6 +167,7 @@ const requestsFor = (routes: readonly Route[], spec: OpenApi) => {
       path,
       query,
       headers,
+      authorization,
       payload: fc.option(
         fc.oneof(
           { weight: 4, arbitrary: body.map((b) => JSON.stringify(b)) },
@@ -170,6 +189,7 @@ const requestsFor = (routes: readonly Route[], spec: OpenApi) => {
     ),
     query: fc.constant(''),
     headers,
+    authorization,
     payload: fc.option(fc.string({ maxLength: 50 }), { nil: undefined }),
     contentType: fc.constantFrom('application/json', undefined),
   });
@@ -186,7 +206,8 @@ const suites: { name: string; modules: readonly AnyModule[]; seed?: (system: Sys
     name: "the engines' fixture module",
     modules: [fixtureModule],
     seed: async (system) => {
-      const post = (url: string, payload: object) => system.app.inject({ method: 'POST', url, payload });
+      const post = (url: string, payload: object) =>
+        system.app.inject({ method: 'POST', url, payload, headers: adminHeaders() });
       await post('/counters', { counterId: 'ada', owner: 'Ada' });
       await post('/counters', { counterId: 'bob', owner: 'Bob' });
       await post('/counters/ada/increments', { amount: 1000 });
@@ -224,7 +245,10 @@ for (const suite of suites) {
         },
         suite.modules,
       );
-      system = await startSystem(config, createLogger({ level: 'silent' }), { modules: suite.modules });
+      system = await startSystem(config, createLogger({ level: 'silent' }), {
+        modules: suite.modules,
+        auth: testAuthentication,
+      });
       await suite.seed?.(system);
     });
     afterAll(async () => {
@@ -250,7 +274,7 @@ for (const suite of suites) {
       await fc.assert(
         fc.asyncProperty(
           requestsFor(routes, spec),
-          async ({ method, path, query, headers, payload, contentType }) => {
+          async ({ method, path, query, headers, payload, contentType, authorization }) => {
             // Header values must be valid HTTP header characters; anything else never reaches a server.
             const safeHeaders = Object.fromEntries(
               Object.entries(headers).filter(([, value]) => /^[\t\x20-\x7e]*$/.test(value as string)),
@@ -260,6 +284,7 @@ for (const suite of suites) {
               url: query ? `${path}?${query}` : path,
               headers: {
                 ...safeHeaders,
+                ...(authorization !== undefined && { authorization }),
                 ...(contentType && payload !== undefined && { 'content-type': contentType }),
               },
               ...(payload !== undefined && method !== 'GET' && { payload }),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminHeaders, testAuthentication } from '../infra/auth/testing/test-tokens.js';
 import { redisServerAvailable, startRedisServer } from '../infra/cache/testing/redis-server.js';
 import { createEventStoreDbEventStore } from '../infra/event-store/eventstoredb-event-store.js';
 import {
@@ -74,7 +75,8 @@ describe.skipIf(!mongo || redisReason)('split roles on EventStoreDB, MongoDB and
           modules,
         ),
         createLogger({ level: 'warn' }),
-        { modules },
+        // With EVENTSTORE_URL this is production: tokens from an issuer (here, the tests' own keys).
+        { modules, auth: testAuthentication },
       );
   }, 60_000);
   afterAll(async () => {
@@ -92,11 +94,13 @@ describe.skipIf(!mongo || redisReason)('split roles on EventStoreDB, MongoDB and
   const post = (path: string, body: object, headers: Record<string, string> = {}) =>
     fetch(url('write', path), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...adminHeaders(), ...headers },
       body: JSON.stringify(body),
     });
   const read = (path: string, position?: string) =>
-    fetch(url('read', path), { headers: position ? { 'x-min-position': position } : {} });
+    fetch(url('read', path), {
+      headers: { ...adminHeaders(), ...(position ? { 'x-min-position': position } : {}) },
+    });
   const positionOf = async (response: Response) => ((await response.json()) as { position: string }).position;
 
   const expectReady = async () => {

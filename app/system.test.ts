@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkpointStream } from '../commands/process-manager/checkpoint-stream.js';
+import { loadOrCreateDevSigningKey, signDevToken } from '../infra/auth/dev-signing-key.js';
 import { createSqliteEventStore } from '../infra/event-store/sqlite-event-store.js';
 import { createLogger } from '../infra/logger.js';
 import { loadAppConfig } from './config.js';
@@ -29,8 +30,17 @@ const start = async (env: Record<string, string>, dir = mkdtempSync(join(tmpdir(
   const config = loadAppConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env }, modules);
   const system = await startSystem(config, createLogger({ level: 'silent' }), { modules });
   systems.push(system);
+  // As a new user does: a token signed with the development key the system made under DATA_DIR.
+  const token = await signDevToken(await loadOrCreateDevSigningKey(dir), {
+    subject: 'system-test',
+    roles: ['admin'],
+    rolesClaim: 'roles',
+    ttlSeconds: 600,
+  });
   const http = async (path: string, init?: RequestInit) => {
-    const response = await fetch(new URL(path, system.url), init);
+    const headers = new Headers(init?.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    const response = await fetch(new URL(path, system.url), { ...init, headers });
     const text = await response.text();
     return { status: response.status, text, json: () => JSON.parse(text) };
   };
@@ -131,6 +141,30 @@ describe('the whole system in one process', () => {
       2,
     );
     expect(sample(text, 'eventfold_projection_cache_refresh_failures_total{projection="counters"}')).toBe(0);
+  });
+
+  it('verifies bearer tokens with the development key on the embedded default', async () => {
+    const { http } = await start({});
+    const anonymous = await http('/counters/c1', { headers: { authorization: 'Bearer nope' } });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json()).toMatchObject({ status: 401, type: expect.stringMatching(/unauthenticated$/) });
+    const missing = await fetch(new URL('/counters/c1', (systems.at(-1) as System).url));
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="eventfold"');
+    expect((await http('/health/live', { headers: { authorization: 'Bearer nope' } })).status).toBe(200);
+    expect((await http('/counters/c1')).status).toBe(404); // the token made by start(): let in
+  });
+
+  it('refuses to start in production without an identity provider, before opening anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventfold-system-'));
+    dirs.push(dir);
+    const config = loadAppConfig(
+      { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, EVENTSTORE_URL: 'esdb://127.0.0.1:1?tls=false' },
+      modules,
+    );
+    await expect(startSystem(config, createLogger({ level: 'silent' }), { modules })).rejects.toThrow(
+      /AUTH_JWKS_URL/,
+    );
   });
 
   it('loads no OpenTelemetry SDK while tracing is off', async () => {

@@ -1,6 +1,8 @@
 import { registerCommandApi } from '../commands/command-api.js';
 import { createCommandHandler } from '../commands/pipeline/handle-command.js';
 import { type CommandInstrumentation, instrumentCommands } from '../commands/pipeline/instrument-commands.js';
+import type { Authentication } from '../infra/auth/authenticate.js';
+import { createAuthentication } from '../infra/auth/create-authentication.js';
 import { createCache } from '../infra/cache/create-cache.js';
 import type { Role } from '../infra/config.js';
 import { createEventStore } from '../infra/event-store/create-event-store.js';
@@ -43,6 +45,8 @@ export type SystemOptions = {
   metrics?: Metrics;
   /** Default: the app's modules (app/modules.ts). `config` must hold their settings (loadAppConfig). */
   modules?: readonly AnyModule[];
+  /** Default: what the AUTH_* settings choose (infra/auth/create-authentication.ts). */
+  auth?: Authentication;
 };
 
 export type System = {
@@ -77,8 +81,10 @@ export type System = {
 export const startSystem = async (
   config: AppConfig,
   logger: Logger,
-  { tracing, metrics = createMetrics(), modules = appModules }: SystemOptions = {},
+  { tracing, metrics = createMetrics(), modules = appModules, auth }: SystemOptions = {},
 ): Promise<System> => {
+  // First: a configuration that would leave the API open by mistake stops start-up before anything opens.
+  const authentication = auth ?? (await createAuthentication(config, logger));
   const roles = config.ROLES;
   const writes = roles.includes('write');
   const reads = roles.includes('read');
@@ -172,6 +178,7 @@ export const startSystem = async (
       : [];
 
   const app = createHttpApp({
+    auth: authentication,
     logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     openApiTags: openApiTagsOf(modules),

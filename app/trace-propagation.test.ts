@@ -49,7 +49,7 @@ describe('trace propagation', () => {
     const eventStore = createMemoryEventStore();
     const readStore = createEmbeddedReadStore();
     const cache = createLruCache();
-    const app = createHttpApp({ logger, bodyLimit: 1024 });
+    const app = createHttpApp({ auth: { disabled: true }, logger, bodyLimit: 1024 });
     const config = loadAppConfig({}, modules);
     registerCommandApi(app, {
       eventStore,
@@ -137,7 +137,11 @@ describe('trace propagation', () => {
   });
 
   it('leaves probes and scrapes untraced', async () => {
-    const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+    const app = createHttpApp({
+      auth: { disabled: true },
+      logger: createLogger({ level: 'silent' }),
+      bodyLimit: 1024,
+    });
     app.get('/health/live', async () => ({ status: 'up' }));
     app.get('/traced', async () => ({ ok: true }));
     exporter.reset();

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { loadAppConfig } from '../app/config.js';
 import { type System, startSystem } from '../app/system.js';
 import { fixtureModule } from '../app/testing/fixture-module.js';
+import { adminHeaders, testAuthentication } from '../infra/auth/testing/test-tokens.js';
 import { createLogger } from '../infra/logger.js';
 import {
   parseScrape,
@@ -106,7 +107,8 @@ const target: Target = {
 /**
  * The one way this test reads /metrics: when /metrics asks for a token, the header goes here.
  */
-const getMetrics = (baseUrl: string) => fetch(new URL('/metrics', baseUrl));
+// As Prometheus scrapes when METRICS_TOKEN is unset: with an admin's token.
+const getMetrics = (baseUrl: string) => fetch(new URL('/metrics', baseUrl), { headers: adminHeaders() });
 
 describe('the PromQL reader', () => {
   const names = (expr: string) => selectorsOf(expr).map((selector) => selector.name);
@@ -291,9 +293,12 @@ describe('every query, against /metrics of a running app', () => {
   beforeAll(async () => {
     const modules = [fixtureModule];
     const config = loadAppConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir }, modules);
-    system = await startSystem(config, createLogger({ level: 'silent' }), { modules });
-    // Every request but the scrape goes through here: the place for a caller's token once the API asks for one.
-    const http = (path: string, init?: RequestInit) => fetch(new URL(path, system.url), init);
+    system = await startSystem(config, createLogger({ level: 'silent' }), {
+      modules,
+      auth: testAuthentication,
+    });
+    const http = (path: string, init?: RequestInit) =>
+      fetch(new URL(path, system.url), { ...init, headers: { ...adminHeaders(), ...init?.headers } });
     const post = (path: string, body: object) =>
       http(path, {
         method: 'POST',

@@ -63,7 +63,13 @@ const fill = async (dataDir: string, accounts: { id: string; events: number; key
       await handle(
         accountAggregate,
         id,
-        { type: 'OpenAccount', accountId: id, owner: 'bench', currency: 'EUR' },
+        {
+          type: 'OpenAccount',
+          accountId: id,
+          owner: 'bench',
+          currency: 'EUR',
+          by: { subject: 'bench', roles: [] },
+        },
         context(),
       );
       for (let i = 1; i < events; i++) {

@@ -4,6 +4,7 @@ export const benchAccountId = (i: number) => `bench-${String(i).padStart(6, '0')
 export const benchAccountView = (i: number) => ({
   accountId: benchAccountId(i),
   owner: `owner-${i % 100}`,
+  ownerId: 'bench',
   currency: 'EUR',
   balance: 12_345 + i,
   status: 'open' as const,

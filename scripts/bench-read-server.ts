@@ -34,7 +34,11 @@ const bareApp = () => {
 };
 
 const sharedApp = async () => {
-  const app = createHttpApp({ logger: createLogger({ level: 'warn' }), bodyLimit: 16 * 1024 });
+  const app = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'warn' }),
+    bodyLimit: 16 * 1024,
+  });
   app.register(async (scope: HttpApp) => {
     scope.get(
       '/accounts/:id',
@@ -59,7 +63,11 @@ const readApiApp = async (scenario: Exclude<Scenario, 'bare' | 'app'>) => {
         ? createRedisCache(process.env.BENCH_REDIS_URL ?? '', { keyPrefix: 'bench:' })
         : createLruCache({ maxEntries: BENCH_ACCOUNTS });
   // Request logs off: at info level pino writes two lines a request, which would be the benchmark.
-  const app = createHttpApp({ logger: createLogger({ level: 'warn' }), bodyLimit: 16 * 1024 });
+  const app = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'warn' }),
+    bodyLimit: 16 * 1024,
+  });
   const readApi = registerReadApi(app, {
     queries: [accountQueries],
     readStore,

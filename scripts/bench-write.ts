@@ -82,7 +82,13 @@ const pipelineAt = (concurrency: number) =>
       await handle(
         accountAggregate,
         `bench-${a}`,
-        { type: 'OpenAccount', accountId: `bench-${a}`, owner: 'bench', currency: 'EUR' },
+        {
+          type: 'OpenAccount',
+          accountId: `bench-${a}`,
+          owner: 'bench',
+          currency: 'EUR',
+          by: { subject: 'bench', roles: [] },
+        },
         context(),
       );
 

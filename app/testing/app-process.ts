@@ -53,7 +53,16 @@ export const startAppProcess = async ({
   const listenOn = port ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/testing/fixture-main.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: String(listenOn), HOST: '127.0.0.1', LOG_FORMAT: 'json', ...env },
+    env: {
+      ...process.env,
+      PORT: String(listenOn),
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      // What these tests meet is start-up, signals and storage; who may call the API is tested in
+      // app/system.test.ts (the development key) and infra/auth/. A test may switch it back on.
+      AUTH_DISABLED: 'true',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(uid !== undefined && { uid, gid: uid }),
   });

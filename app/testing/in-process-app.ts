@@ -1,4 +1,5 @@
 import { registerCommandApi } from '../../commands/command-api.js';
+import type { Authentication } from '../../infra/auth/authenticate.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import { createLruCache } from '../../infra/cache/lru-cache.js';
 import type { EventStore } from '../../infra/event-store/event-store.js';
@@ -25,6 +26,7 @@ export const startInProcessApp = async ({
   wait = 'in-process',
   projections: only,
   modules = appModules,
+  auth = { disabled: true },
 }: {
   env?: Record<string, string>;
   wait?: 'in-process' | 'polling';
@@ -32,6 +34,8 @@ export const startInProcessApp = async ({
   projections?: (cache: Cache) => Projection[];
   /** Default: the app's modules. */
   modules?: readonly AnyModule[];
+  /** Default: off, every request an admin; tests of who may do what pass testAuthentication. */
+  auth?: Authentication;
 } = {}) => {
   const config = loadAppConfig(env, modules);
   const logger: Logger = createLogger({ level: 'silent' });
@@ -47,7 +51,7 @@ export const startInProcessApp = async ({
       ? only(cache)
       : projectionsOf(modules, { cache: { cache, ttlSeconds: config.CACHE_TTL_SECONDS } }),
   });
-  const app: HttpApp = createHttpApp({ logger, bodyLimit: 1024 });
+  const app: HttpApp = createHttpApp({ auth, logger, bodyLimit: 1024 });
   const { handle } = registerCommandApi(app, {
     eventStore,
     maxRetries: 3,

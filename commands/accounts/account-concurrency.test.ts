@@ -22,7 +22,11 @@ describe('concurrent withdrawals on SQLite', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eventfold-concurrency-'));
     eventStore = createSqliteEventStore({ file: join(dir, 'events.sqlite') });
-    app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+    app = createHttpApp({
+      auth: { disabled: true },
+      logger: createLogger({ level: 'silent' }),
+      bodyLimit: 1024,
+    });
     registerCommandApi(app, { eventStore, maxRetries: 100, routes: [accountCommands] });
     await app.ready();
   });

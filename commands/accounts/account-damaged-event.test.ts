@@ -15,7 +15,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The command API on the SQLite store in `file`, as a fresh process would have it (nothing cached). */
 const serve = async (file: string) => {
   const eventStore = createSqliteEventStore({ file });
-  const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  const app = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+  });
   registerCommandApi(app, { eventStore, maxRetries: 3, routes: [accountCommands] });
   await app.ready();
   const post = async (url: string, payload: object) => {

@@ -11,7 +11,11 @@ let eventStore: EventStore;
 let app: HttpApp;
 
 const buildApp = async (store: EventStore, maxRetries = 10) => {
-  const built = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  const built = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+  });
   registerCommandApi(built, { eventStore: store, maxRetries, routes: [accountCommands] });
   await built.ready();
   return built;
@@ -270,8 +274,10 @@ describe('command API', () => {
     it('answers a damaged idempotency record with a 500 problem, neither replaying it nor deciding again', async () => {
       const id = await open();
       const { idempotencyStreamId } = await import('../pipeline/idempotency.js');
+      const { callerScopedKey } = await import('../pipeline/http-command.js');
       await eventStore.append(
-        idempotencyStreamId('k-damaged'),
+        // Where the record of the key k-damaged is kept, for this caller (authentication is off here).
+        idempotencyStreamId(callerScopedKey('anonymous', 'k-damaged')),
         [
           {
             type: 'IdempotentResponseRecorded',
@@ -344,11 +350,16 @@ describe('command API', () => {
       const id = await open();
       // Simulate the crash window: the command's events are appended, the record is not.
       const handle = registerCommandApi(
-        createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 }),
+        createHttpApp({
+          auth: { disabled: true },
+          logger: createLogger({ level: 'silent' }),
+          bodyLimit: 1024,
+        }),
         { eventStore, maxRetries: 3, routes: [accountCommands] },
       ).handle;
       const { accountAggregate } = await import('../../domain/accounts/account.js');
       const { requestHash } = await import('../pipeline/idempotency.js');
+      const { callerScopedKey } = await import('../pipeline/http-command.js');
       const hash = requestHash('POST', '/accounts/:id/deposits', [
         id,
         { type: 'DepositMoney', accountId: id, amount: 7 },
@@ -360,7 +371,7 @@ describe('command API', () => {
         {
           correlationId: 'c',
           causationId: 'c',
-          idempotency: { key: 'k-4', requestHash: hash },
+          idempotency: { key: callerScopedKey('anonymous', 'k-4'), requestHash: hash },
         },
       );
       const retry = await post(`/accounts/${id}/deposits`, { amount: 7 }, { 'idempotency-key': 'k-4' });

@@ -7,6 +7,7 @@ import {
   OpenAccount,
   WithdrawMoney,
 } from '../../domain/accounts/account.js';
+import { principalOf } from '../../infra/auth/authenticate.js';
 import { positionToJson } from '../../infra/event-store/event-store.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { problemResponses } from '../../infra/http/problem-details.js';
@@ -17,7 +18,8 @@ import { idFromIdempotencyKey } from '../pipeline/idempotency.js';
 
 // Request bodies are the domain commands minus what the URL says; strict, so an unknown field is
 // a 400 rather than silently ignored.
-const { type: _t1, ...openFields } = OpenAccount.shape;
+// Who asks (`by`) comes from the bearer token, never from the body.
+const { type: _t1, by: _b1, ...openFields } = OpenAccount.shape;
 const { type: _t2, accountId: _a2, ...moneyFields } = DepositMoney.shape;
 export const OpenAccountBody = z.strictObject({ ...openFields, accountId: AccountId.optional() });
 export const MoneyBody = z.strictObject(moneyFields);
@@ -41,7 +43,7 @@ const accepted = (accountId: string) => (result: CommandResult) => ({
   position: positionToJson(result.position),
 });
 
-const errors = problemResponses(400, 404, 409, 413, 415, 422, 503);
+const errors = problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503);
 
 /** Open, deposit, withdraw, close: each a route that hands one command to the shared runner. */
 export const accountCommandRoutes = (app: HttpApp, { run }: CommandRoutesContext) => {
@@ -59,7 +61,7 @@ export const accountCommandRoutes = (app: HttpApp, { run }: CommandRoutesContext
     async (request, reply) => {
       const idempotencyKey = idempotencyKeyOf(request);
       const accountId = request.body.accountId ?? idFromIdempotencyKey('acc', idempotencyKey);
-      const command = { type: 'OpenAccount' as const, ...request.body, accountId };
+      const command = { type: 'OpenAccount' as const, ...request.body, accountId, by: principalOf(request) };
       return run(request, reply, {
         aggregate: accountAggregate,
         id: accountId,
@@ -91,7 +93,12 @@ export const accountCommandRoutes = (app: HttpApp, { run }: CommandRoutesContext
         run(request, reply, {
           aggregate: accountAggregate,
           id: request.params.id,
-          command: schema.parse({ type, accountId: request.params.id, ...request.body }),
+          command: schema.parse({
+            type,
+            accountId: request.params.id,
+            ...request.body,
+            by: principalOf(request),
+          }),
           status: 200,
           body: accepted(request.params.id),
         }),
@@ -114,7 +121,11 @@ export const accountCommandRoutes = (app: HttpApp, { run }: CommandRoutesContext
       run(request, reply, {
         aggregate: accountAggregate,
         id: request.params.id,
-        command: CloseAccount.parse({ type: 'CloseAccount', accountId: request.params.id }),
+        command: CloseAccount.parse({
+          type: 'CloseAccount',
+          accountId: request.params.id,
+          by: principalOf(request),
+        }),
         status: 200,
         body: accepted(request.params.id),
       }),

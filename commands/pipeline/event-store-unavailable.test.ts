@@ -21,7 +21,11 @@ const apps: HttpApp[] = [];
 
 /** The write API over `eventStore`: by default the unreachable store, in some tests a wrapper of it. */
 const serve = async (eventStore: EventStore = outage.store) => {
-  const served = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  const served = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+  });
   registerCommandApi(served, { eventStore, maxRetries: 10, routes: [fixtureCounterCommands] });
   await served.ready();
   apps.push(served);

@@ -141,6 +141,28 @@ describe('command pipeline with a state cache', () => {
   });
 
   describe('idempotency keys', () => {
+    it('forgets a key once its retention has passed: a request under it is then a new one', async () => {
+      const { handle } = setup();
+      await open(handle);
+      let now = Date.parse('2026-01-01T00:00:00Z');
+      const at = () => new Date(now);
+      const pay = (amount: number, requestHash: string) =>
+        handle(
+          counterAggregate,
+          'ada',
+          { type: 'Increment', counterId: 'ada', amount },
+          { ...context(), now: at, idempotency: { key: 'pay-old', requestHash, retentionMs: 60_000 } },
+        );
+      const first = await pay(10, 'h1');
+      now += 60_000;
+      expect(await pay(10, 'h1')).toEqual({ ...first, replayed: true }); // at the edge: still kept
+      await expect(pay(11, 'other')).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+      now += 1;
+      const later = await pay(11, 'other');
+      expect(later.replayed).toBe(false);
+      expect(later.revision).toBe(first.revision + 1);
+    });
+
     it('finds a repeat whose events lie before the cached revision, reading from them on, not from the start', async () => {
       const { counting, handle } = setup();
       await open(handle);

@@ -18,8 +18,14 @@ export type CommandContext = {
   correlationId: string;
   /** The id of the message that caused this command: the HTTP request, or the event a saga reacted to. */
   causationId: string;
-  /** Given by the caller; a repeat of a command with the same key appends nothing. */
-  idempotency?: { key: string; requestHash: string };
+  /**
+   * Given by the caller; a repeat of a command with the same key appends nothing. With
+   * `retentionMs`, a key whose events are older than that is forgotten: a request under it is new
+   * (HTTP callers' keys; a process manager's step keys never expire).
+   */
+  idempotency?: { key: string; requestHash: string; retentionMs?: number };
+  /** The subject the command acts for (the authenticated caller, or whom a saga acts for): who did it. */
+  actor?: string;
   traceparent?: string;
   now?: () => Date;
 };
@@ -216,8 +222,10 @@ export const createCommandHandler = ({
             known = fromStart();
             continue;
           }
-          if (earlier.metadata.requestHash !== requestHash) throw new IdempotencyKeyReusedError(key);
-          return { streamId, revision: earlier.revision, position: earlier.position, replayed: true };
+          if (!expired(earlier, context)) {
+            if (earlier.metadata.requestHash !== requestHash) throw new IdempotencyKeyReusedError(key);
+            return { streamId, revision: earlier.revision, position: earlier.position, replayed: true };
+          }
         }
       }
 
@@ -244,6 +252,7 @@ export const createCommandHandler = ({
               eventId: eventIds[i] as string,
               correlationId: context.correlationId,
               causationId: context.causationId,
+              ...(context.actor !== undefined && { actor: context.actor }),
               ...idempotency,
               ...(context.traceparent !== undefined && { traceparent: context.traceparent }),
               occurredAt,
@@ -313,6 +322,14 @@ export const createCommandHandler = ({
 };
 
 export type CommandHandler = ReturnType<typeof createCommandHandler>;
+
+/** True when the key's retention has passed since `earlier` was written: the key is free again. */
+const expired = (earlier: RecordedEvent, context: CommandContext) => {
+  const retentionMs = context.idempotency?.retentionMs;
+  if (retentionMs === undefined) return false;
+  const now = (context.now?.() ?? new Date()).getTime();
+  return now - Date.parse(earlier.metadata.occurredAt) > retentionMs;
+};
 
 const findByEventId = (events: readonly RecordedEvent[], ids: readonly string[]) =>
   events.find((event) => ids.includes(event.metadata.eventId));

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Aggregate } from '../../domain/shared/decider.js';
+import { principalOf } from '../../infra/auth/authenticate.js';
 import { isEventStoreUnavailable } from '../../infra/event-store/event-store.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
 import {
@@ -47,6 +48,17 @@ export const idempotencyKeyOf = (request: FastifyRequest): string | undefined =>
   return key;
 };
 
+/** How long an Idempotency-Key is remembered by default: 24 hours, as the IETF draft suggests. */
+export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A caller's key, made distinct from every other caller's and from process managers' step keys
+ * (`transfer:<id>:withdraw`): the same key from two callers is two requests. The subject is
+ * encoded, so no subject can end where another's key begins.
+ */
+export const callerScopedKey = (subject: string, key: string) =>
+  `caller/${encodeURIComponent(subject)}/${key}`;
+
 /**
  * Runs one command for an HTTP request: correlation from the request, the idempotency record
  * checked before and written after, and pipeline errors turned into problems. Domain errors pass
@@ -54,7 +66,7 @@ export const idempotencyKeyOf = (request: FastifyRequest): string | undefined =>
  * stayed unreachable through the pipeline's retries (503, see create-http-app.ts).
  */
 export const createHttpCommandRunner =
-  (deps: { handle: CommandHandler; idempotency: IdempotencyStore }) =>
+  (deps: { handle: CommandHandler; idempotency: IdempotencyStore; idempotencyRetentionMs?: number }) =>
   async <Command, Event extends { type: string; data: unknown }, State, Body>(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -74,12 +86,15 @@ export const createHttpCommandRunner =
       sameRequest?: unknown;
     },
   ): Promise<Body> => {
-    const key = spec.idempotencyKey ?? idempotencyKeyOf(request);
+    const actor = principalOf(request).subject;
+    const callerKey = spec.idempotencyKey ?? idempotencyKeyOf(request);
+    const key = callerKey === undefined ? undefined : callerScopedKey(actor, callerKey);
+    const retentionMs = deps.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
     const correlation = { correlationId: request.id, causationId: request.id };
     const hash = requestHash(
       request.method,
       request.routeOptions.url ?? request.url,
-      spec.sameRequest ?? [spec.id, spec.command],
+      spec.sameRequest ?? [spec.id, withoutActor(spec.command)],
     );
     try {
       if (key !== undefined) {
@@ -91,7 +106,8 @@ export const createHttpCommandRunner =
       }
       const result = await deps.handle(spec.aggregate, spec.id, spec.command, {
         ...correlation,
-        ...(key !== undefined && { idempotency: { key, requestHash: hash } }),
+        actor,
+        ...(key !== undefined && { idempotency: { key, requestHash: hash, retentionMs } }),
       });
       const body = spec.body(result);
       if (key !== undefined)
@@ -114,5 +130,12 @@ export const createHttpCommandRunner =
       throw error;
     }
   };
+
+/** Who asks is the key's scope (callerScopedKey), not part of the request: a role granted between two tries changes nothing. */
+const withoutActor = (command: unknown) => {
+  if (typeof command !== 'object' || command === null || !('by' in command)) return command;
+  const { by: _, ...rest } = command;
+  return rest;
+};
 
 export type HttpCommandRunner = ReturnType<typeof createHttpCommandRunner>;

@@ -16,7 +16,11 @@ let now = Date.parse('2026-03-01T12:00:00.000Z');
 beforeEach(async () => {
   // Latency on every store call lets concurrent requests really interleave between read and append.
   eventStore = withLatency(createMemoryEventStore(), 2);
-  app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  app = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+  });
   registerCommandApi(app, {
     eventStore,
     maxRetries: 10,

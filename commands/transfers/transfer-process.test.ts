@@ -5,7 +5,7 @@ import type { EventStore } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
 import { type Faults, severable, withFaults } from '../../infra/event-store/testing/fault-injector.js';
 import { createCommandHandler } from '../pipeline/handle-command.js';
-import { bank, silent } from './testing/bank.js';
+import { bank, bankOwner, silent } from './testing/bank.js';
 import {
   legKey,
   startTransferProcess,
@@ -69,6 +69,25 @@ describe('transfer process', () => {
       { accountId: 'a', type: 'MoneyWithdrawn', amount: 30, leg: 'withdraw' },
       { accountId: 'b', type: 'MoneyDeposited', amount: 30, leg: 'deposit' },
     ]);
+  });
+
+  it('fails a transfer out of an account the asker does not own, moving no money', async () => {
+    start();
+    await b.request('t1', 'a', 'b', 30, { as: { subject: 'mallory', roles: [] } });
+    expect(await b.settled('t1')).toMatchObject({ status: 'failed', reason: 'not_account_owner' });
+    expect(await b.balance('a')).toBe(100);
+    expect(await b.balance('b')).toBe(0);
+  });
+
+  it("acts for whoever asked: each leg records them as its actor, and an admin may move anyone's money", async () => {
+    start();
+    await b.request('t1', 'a', 'b', 30, { as: { subject: 'ops', roles: ['admin'] } });
+    expect(await b.settled('t1')).toMatchObject({ status: 'completed' });
+    const legs = [...(await b.accountEvents('a')), ...(await b.accountEvents('b'))].filter((event) =>
+      event.metadata.idempotencyKey?.startsWith('transfer:t1:'),
+    );
+    expect(legs.map((event) => event.metadata.actor)).toEqual(['ops', 'ops']);
+    expect((await b.transferEvents('t1')).every((event) => event.metadata.actor === 'ops')).toBe(true);
   });
 
   it('carries one correlation id through every event, and chains causation event → command → event', async () => {
@@ -154,7 +173,7 @@ describe('transfer process', () => {
     await b.handle(
       accountAggregate,
       'src',
-      { type: 'WithdrawMoney', accountId: 'src', amount: 30, reference: 't1' },
+      { type: 'WithdrawMoney', accountId: 'src', amount: 30, reference: 't1', by: bankOwner },
       {
         correlationId: 'corr-t1',
         causationId: 'x',
@@ -191,7 +210,9 @@ describe('transfer process', () => {
       b.handle(
         accountAggregate,
         'a',
-        { type, accountId: 'a', amount: 30, reference: 't1' },
+        type === 'WithdrawMoney'
+          ? { type, accountId: 'a', amount: 30, reference: 't1', by: bankOwner }
+          : { type, accountId: 'a', amount: 30, reference: 't1' },
         { ...byTransfer, idempotency: { key: legKey('t1', leg), requestHash: 'h' } },
       );
     await b.request('t1', 'a', 'b', 30);

@@ -48,6 +48,10 @@ export type TransferProcessDeps = {
 };
 
 /** The idempotency key of a transfer's account leg: `transfer:<id>:withdraw|deposit|refund`. */
+/** Whom the transfer's commands act for: who asked for it (recorded as each event's actor). */
+const actorOf = (transfer: TransferProcessState['transfer']) =>
+  transfer.status === 'none' ? {} : { actor: transfer.requestedBy.subject };
+
 export const legKey = (transferId: string, leg: Leg): string => stepKey('transfer', transferId, leg);
 
 /** The stream a transfer lives in, for callers that look it up by id. */
@@ -135,6 +139,7 @@ export const transferProcess = ({
             key: legKey(transferId, next.leg),
             correlationId,
             causationId: lastEventId,
+            ...actorOf(transfer),
           },
         );
         if ('refused' in outcome) return [{ type: 'LegRan', leg: next.leg, refused: outcome.refused }];
@@ -143,7 +148,11 @@ export const transferProcess = ({
       }
       const causationId = (next.causedBy && legEventIds[next.causedBy]) ?? lastEventId;
       try {
-        await handle(transferAggregate, transferId, next.command, { correlationId, causationId });
+        await handle(transferAggregate, transferId, next.command, {
+          correlationId,
+          causationId,
+          ...actorOf(transfer),
+        });
         logRecorded(log, next, transfer);
       } catch (error) {
         // The transfer moved under us (another writer recorded a step first): read it again.

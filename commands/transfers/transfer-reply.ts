@@ -20,6 +20,7 @@ export const transferViewOf = (events: readonly RecordedEvent[]): TransferView |
     fromAccountId,
     toAccountId,
     amount,
+    requestedBy: state.requestedBy.subject,
     status,
     ...(reason !== undefined && { reason }),
     createdAt: first.metadata.occurredAt,

@@ -29,7 +29,7 @@ beforeEach(async () => {
   b = bank(store);
   await b.open('a', 100);
   await b.open('b', 0);
-  app = createHttpApp({ logger: silent, bodyLimit: 1024 });
+  app = createHttpApp({ auth: { disabled: true }, logger: silent, bodyLimit: 1024 });
   registerCommandApi(app, {
     eventStore: store,
     maxRetries: 10,
@@ -147,6 +147,7 @@ describe('POST /transfers', () => {
         fromAccountId: 'a',
         toAccountId: 'b',
         amount: 30,
+        requestedBy: 'anonymous',
         status: 'completed',
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
@@ -222,7 +223,7 @@ describe('POST /transfers', () => {
 describe('POST /transfers with Prefer: wait, over a real connection', () => {
   it('stops waiting when the client hangs up', async () => {
     const outcomes = createTransferOutcomes({ eventStore: store, logger: silent });
-    const server = createHttpApp({ logger: silent, bodyLimit: 1024 });
+    const server = createHttpApp({ auth: { disabled: true }, logger: silent, bodyLimit: 1024 });
     const run = createHttpCommandRunner({ handle: b.handle, idempotency: createIdempotencyStore(store) });
     transferCommandRoutes(server, {
       run,

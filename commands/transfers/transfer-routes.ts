@@ -3,6 +3,7 @@ import { AccountId } from '../../domain/accounts/account.js';
 import { Amount } from '../../domain/shared/money.js';
 import { RequestTransfer, TransferId, transferAggregate } from '../../domain/transfers/transfer.js';
 import { TransferView } from '../../domain/transfers/transfer-view.js';
+import { principalOf } from '../../infra/auth/authenticate.js';
 import {
   type EventStore,
   isEventStoreUnavailable,
@@ -94,7 +95,7 @@ export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) =>
         response: {
           200: TransferSettled,
           202: TransferAccepted,
-          ...problemResponses(400, 404, 409, 413, 415, 422, 503),
+          ...problemResponses(400, 401, 404, 409, 413, 415, 422, 429, 503),
         },
       },
     },
@@ -109,6 +110,7 @@ export const transferCommandRoutes = (app: HttpApp, deps: TransferRoutesDeps) =>
         toAccountId,
         amount,
         deadline: new Date(now() + config.deadlineMs).toISOString(),
+        by: principalOf(request),
       });
       const accepted = await run(request, reply, {
         aggregate: transferAggregate,

@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 const serve = async (eventStore: EventStore = outage.store) => {
-  const app = createHttpApp({ logger: silent, bodyLimit: 1024 });
+  const app = createHttpApp({ auth: { disabled: true }, logger: silent, bodyLimit: 1024 });
   registerCommandApi(app, {
     eventStore,
     maxRetries: 10,

@@ -5,7 +5,13 @@ import { type AccountEvent, accountDecider } from './account.js';
 
 const given = spec(accountDecider).given;
 const accountId = 'acc-1';
-const opened: AccountEvent = { type: 'AccountOpened', data: { accountId, owner: 'Ada', currency: 'EUR' } };
+const ada = { subject: 'ada', roles: [] };
+const bob = { subject: 'bob', roles: [] };
+const admin = { subject: 'ops', roles: ['admin'] };
+const opened: AccountEvent = {
+  type: 'AccountOpened',
+  data: { accountId, owner: 'Ada', ownerId: 'ada', currency: 'EUR' },
+};
 const deposited = (amount: number, balanceAfter: number): AccountEvent => ({
   type: 'MoneyDeposited',
   data: { accountId, amount, balanceAfter, reference: undefined },
@@ -15,15 +21,34 @@ const closed: AccountEvent = { type: 'AccountClosed', data: { accountId } };
 describe('Account decider', () => {
   describe('OpenAccount', () => {
     it('opens a new account', () =>
-      given([]).when({ type: 'OpenAccount', accountId, owner: 'Ada', currency: 'EUR' }).then([opened]));
+      given([])
+        .when({ type: 'OpenAccount', accountId, owner: 'Ada', currency: 'EUR', by: ada })
+        .then([opened]));
+
+    it('makes whoever opens the account its owner', () =>
+      given([])
+        .when({ type: 'OpenAccount', accountId, owner: 'Ada Lovelace', currency: 'EUR', by: bob })
+        .then([
+          {
+            type: 'AccountOpened',
+            data: { accountId, owner: 'Ada Lovelace', ownerId: 'bob', currency: 'EUR' },
+          },
+        ]));
 
     it('rejects opening an account twice', () =>
       given([opened])
-        .when({ type: 'OpenAccount', accountId, owner: 'Bob', currency: 'USD' })
+        .when({ type: 'OpenAccount', accountId, owner: 'Bob', currency: 'USD', by: bob })
         .thenRejects('account_already_exists'));
   });
 
   describe('DepositMoney', () => {
+    it('takes a deposit from anyone: only taking money out needs the owner', () =>
+      given([opened])
+        .when({ type: 'DepositMoney', accountId, amount: 5 })
+        .then([
+          { type: 'MoneyDeposited', data: { accountId, amount: 5, balanceAfter: 5, reference: undefined } },
+        ]));
+
     it('records the deposit with the balance it leaves', () =>
       given([opened, deposited(100, 100)])
         .when({ type: 'DepositMoney', accountId, amount: 50, reference: 'r1' })
@@ -60,43 +85,65 @@ describe('Account decider', () => {
   describe('WithdrawMoney', () => {
     it('records the withdrawal with the balance it leaves', () =>
       given([opened, deposited(100, 100)])
-        .when({ type: 'WithdrawMoney', accountId, amount: 100 })
+        .when({ type: 'WithdrawMoney', accountId, amount: 100, by: ada })
         .then([
           { type: 'MoneyWithdrawn', data: { accountId, amount: 100, balanceAfter: 0, reference: undefined } },
         ]));
 
     it('rejects an overdraft', () =>
       given([opened, deposited(100, 100)])
-        .when({ type: 'WithdrawMoney', accountId, amount: 101 })
+        .when({ type: 'WithdrawMoney', accountId, amount: 101, by: ada })
         .thenRejects('insufficient_funds'));
 
     it('rejects a withdrawal from an account that does not exist', () =>
-      given([]).when({ type: 'WithdrawMoney', accountId, amount: 1 }).thenRejects('account_not_found'));
+      given([])
+        .when({ type: 'WithdrawMoney', accountId, amount: 1, by: ada })
+        .thenRejects('account_not_found'));
 
     it('rejects a withdrawal from a closed account', () =>
       given([opened, closed])
-        .when({ type: 'WithdrawMoney', accountId, amount: 1 })
+        .when({ type: 'WithdrawMoney', accountId, amount: 1, by: ada })
         .thenRejects('account_closed'));
 
     it('rejects a withdrawal in another currency', () =>
       given([opened, deposited(100, 100)])
-        .when({ type: 'WithdrawMoney', accountId, amount: 1, currency: 'GBP' })
+        .when({ type: 'WithdrawMoney', accountId, amount: 1, currency: 'GBP', by: ada })
         .thenRejects('currency_mismatch'));
+
+    it('rejects a withdrawal by someone who does not own the account', () =>
+      given([opened, deposited(100, 100)])
+        .when({ type: 'WithdrawMoney', accountId, amount: 1, by: bob })
+        .thenRejects('not_account_owner'));
+
+    it('lets an admin withdraw from any account', () =>
+      given([opened, deposited(100, 100)])
+        .when({ type: 'WithdrawMoney', accountId, amount: 40, by: admin })
+        .then([
+          { type: 'MoneyWithdrawn', data: { accountId, amount: 40, balanceAfter: 60, reference: undefined } },
+        ]));
   });
 
   describe('CloseAccount', () => {
+    it('rejects closing by someone who does not own the account', () =>
+      given([opened]).when({ type: 'CloseAccount', accountId, by: bob }).thenRejects('not_account_owner'));
+
+    it('lets an admin close any empty account', () =>
+      given([opened]).when({ type: 'CloseAccount', accountId, by: admin }).then([closed]));
+
     it('closes an empty account', () =>
-      given([opened]).when({ type: 'CloseAccount', accountId }).then([closed]));
+      given([opened]).when({ type: 'CloseAccount', accountId, by: ada }).then([closed]));
 
     it('rejects closing an account that still holds money', () =>
       given([opened, deposited(1, 1)])
-        .when({ type: 'CloseAccount', accountId })
+        .when({ type: 'CloseAccount', accountId, by: ada })
         .thenRejects('balance_not_zero'));
 
     it('rejects closing an account twice', () =>
-      given([opened, closed]).when({ type: 'CloseAccount', accountId }).thenRejects('account_closed'));
+      given([opened, closed])
+        .when({ type: 'CloseAccount', accountId, by: ada })
+        .thenRejects('account_closed'));
 
     it('rejects closing an account that does not exist', () =>
-      given([]).when({ type: 'CloseAccount', accountId }).thenRejects('account_not_found'));
+      given([]).when({ type: 'CloseAccount', accountId, by: ada }).thenRejects('account_not_found'));
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Actor, actsFor } from '../shared/actor.js';
 import type { Aggregate, Decider } from '../shared/decider.js';
 import { DomainError } from '../shared/domain-error.js';
 import { Amount, Currency, MAX_BALANCE } from '../shared/money.js';
@@ -10,11 +11,14 @@ const Owner = z.string().trim().min(1).max(200);
 const Reference = z.string().min(1).max(200);
 
 // ── Commands ────────────────────────────────────────────────────────────────
+// The subject that opens an account owns it: only it (or an admin) may withdraw, close it, or move
+// money out of it with a transfer. `owner` is the holder's name, shown in views; `by` is who asked.
 export const OpenAccount = z.object({
   type: z.literal('OpenAccount'),
   accountId: AccountId,
   owner: Owner,
   currency: Currency,
+  by: Actor,
 });
 export const DepositMoney = z.object({
   type: z.literal('DepositMoney'),
@@ -29,10 +33,12 @@ export const WithdrawMoney = z.object({
   amount: Amount,
   currency: Currency.optional(),
   reference: Reference.optional(),
+  by: Actor,
 });
 export const CloseAccount = z.object({
   type: z.literal('CloseAccount'),
   accountId: AccountId,
+  by: Actor,
 });
 export const AccountCommand = z.discriminatedUnion('type', [
   OpenAccount,
@@ -47,7 +53,7 @@ export type AccountCommand = z.infer<typeof AccountCommand>;
 // from one event alone, without reading what it wrote before.
 export const AccountOpened = z.object({
   type: z.literal('AccountOpened'),
-  data: z.object({ accountId: AccountId, owner: Owner, currency: Currency }),
+  data: z.object({ accountId: AccountId, owner: Owner, ownerId: Actor.shape.subject, currency: Currency }),
 });
 export const MoneyDeposited = z.object({
   type: z.literal('MoneyDeposited'),
@@ -83,7 +89,7 @@ export const accountEventTypes = AccountEvent.options.map((o) => o.shape.type.va
 // ── State ───────────────────────────────────────────────────────────────────
 export type AccountState =
   | { status: 'none' }
-  | { status: 'open' | 'closed'; owner: string; currency: string; balance: number };
+  | { status: 'open' | 'closed'; owner: string; ownerId: string; currency: string; balance: number };
 
 export type AccountErrorCode =
   | 'account_not_found'
@@ -92,12 +98,13 @@ export type AccountErrorCode =
   | 'insufficient_funds'
   | 'currency_mismatch'
   | 'balance_not_zero'
-  | 'balance_limit_exceeded';
+  | 'balance_limit_exceeded'
+  | 'not_account_owner';
 
 const reject = (
   code: AccountErrorCode,
   message: string,
-  kind: 'rejected' | 'not_found' | 'conflict' = 'rejected',
+  kind: 'rejected' | 'not_found' | 'conflict' | 'forbidden' = 'rejected',
 ) => new DomainError(code, kind, message);
 
 const requireOpen = (state: AccountState, currency: string | undefined) => {
@@ -108,13 +115,20 @@ const requireOpen = (state: AccountState, currency: string | undefined) => {
   return state;
 };
 
+/** Only the owner, or an admin, may take money out or close the account. */
+const requireOwner = <S extends { ownerId: string }>(state: S, by: Actor) => {
+  if (!actsFor(by, state.ownerId))
+    throw reject('not_account_owner', 'only the account owner may do this', 'forbidden');
+  return state;
+};
+
 export const decide = (command: AccountCommand, state: AccountState): AccountEvent[] => {
   switch (command.type) {
     case 'OpenAccount': {
       if (state.status !== 'none')
         throw reject('account_already_exists', 'account already exists', 'conflict');
-      const { accountId, owner, currency } = command;
-      return [{ type: 'AccountOpened', data: { accountId, owner, currency } }];
+      const { accountId, owner, currency, by } = command;
+      return [{ type: 'AccountOpened', data: { accountId, owner, ownerId: by.subject, currency } }];
     }
     case 'DepositMoney': {
       const { balance } = requireOpen(state, command.currency);
@@ -125,7 +139,7 @@ export const decide = (command: AccountCommand, state: AccountState): AccountEve
       return [{ type: 'MoneyDeposited', data: { accountId, amount, balanceAfter, reference } }];
     }
     case 'WithdrawMoney': {
-      const { balance } = requireOpen(state, command.currency);
+      const { balance } = requireOwner(requireOpen(state, command.currency), command.by);
       if (command.amount > balance)
         throw reject('insufficient_funds', `balance ${balance} is less than ${command.amount}`);
       const { accountId, amount, reference } = command;
@@ -133,7 +147,7 @@ export const decide = (command: AccountCommand, state: AccountState): AccountEve
       return [{ type: 'MoneyWithdrawn', data: { accountId, amount, balanceAfter, reference } }];
     }
     case 'CloseAccount': {
-      const { balance } = requireOpen(state, undefined);
+      const { balance } = requireOwner(requireOpen(state, undefined), command.by);
       if (balance !== 0)
         throw reject('balance_not_zero', `balance is ${balance}; only an empty account can close`);
       return [{ type: 'AccountClosed', data: { accountId: command.accountId } }];
@@ -144,7 +158,13 @@ export const decide = (command: AccountCommand, state: AccountState): AccountEve
 export const evolve = (state: AccountState, event: AccountEvent): AccountState => {
   switch (event.type) {
     case 'AccountOpened':
-      return { status: 'open', owner: event.data.owner, currency: event.data.currency, balance: 0 };
+      return {
+        status: 'open',
+        owner: event.data.owner,
+        ownerId: event.data.ownerId,
+        currency: event.data.currency,
+        balance: 0,
+      };
     case 'MoneyDeposited':
     case 'MoneyWithdrawn':
       return state.status === 'none' ? state : { ...state, balance: event.data.balanceAfter };

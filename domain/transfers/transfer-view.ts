@@ -17,6 +17,7 @@ export const TransferView = z
     fromAccountId: AccountId,
     toAccountId: AccountId,
     amount: z.number().int().positive().describe('In minor units (cents, pence…)'),
+    requestedBy: z.string().describe('The subject that asked for it; only it (or an admin) may read it'),
     status: TransferStatus,
     reason: TransferFailureReason.optional().describe(
       'Why it failed. A failed transfer has refunded whatever it took from the source (if the source ' +

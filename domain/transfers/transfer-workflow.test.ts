@@ -10,9 +10,10 @@ const deadline = '2030-01-01T00:00:00.000Z';
 const before = '2029-12-31T23:59:59.999Z';
 const after = deadline; // the deadline has passed from its very instant on
 
+const requestedBy = { subject: 'ada', roles: [] };
 const requested: TransferEvent = {
   type: 'TransferRequested',
-  data: { transferId, fromAccountId: 'a', toAccountId: 'b', amount: 30, deadline },
+  data: { transferId, fromAccountId: 'a', toAccountId: 'b', amount: 30, deadline, requestedBy },
 };
 const debited: TransferEvent = {
   type: 'TransferDebited',
@@ -31,10 +32,11 @@ const failed: TransferEvent = { type: 'TransferFailed', data: { transferId, reas
 const open = (balance: number, currency = 'EUR'): AccountState => ({
   status: 'open',
   owner: 'T',
+  ownerId: 'ada',
   currency,
   balance,
 });
-const closed: AccountState = { status: 'closed', owner: 'T', currency: 'EUR', balance: 0 };
+const closed: AccountState = { status: 'closed', owner: 'T', ownerId: 'ada', currency: 'EUR', balance: 0 };
 const missing: AccountState = { status: 'none' };
 const accounts = (source: AccountState, target: AccountState): TransferObservation => ({
   type: 'AccountsRead',
@@ -54,7 +56,7 @@ const refused = (leg: 'withdraw' | 'deposit' | 'refund', code: string): Transfer
 const withdraw: TransferNext = {
   type: 'RunLeg',
   leg: 'withdraw',
-  command: { type: 'WithdrawMoney', accountId: 'a', amount: 30, reference: transferId },
+  command: { type: 'WithdrawMoney', accountId: 'a', amount: 30, by: requestedBy, reference: transferId },
 };
 const deposit: TransferNext = {
   type: 'RunLeg',
@@ -126,6 +128,14 @@ describe('transfer workflow', () => {
       given([requested, both, refused('withdraw', 'insufficient_funds')])
         .when(after)
         .then(fail('insufficient_funds')));
+
+    it('withdraws as the one who asked, so only the source owner (or an admin) succeeds', () =>
+      given([requested, both]).when(before).then(withdraw));
+
+    it('fails the transfer when the asker does not own the source', () =>
+      given([requested, both, refused('withdraw', 'not_account_owner')])
+        .when(before)
+        .then(fail('not_account_owner')));
 
     it("names a rule it does not know 'rejected'", () =>
       given([requested, both, refused('withdraw', 'frozen_by_compliance')])
@@ -220,7 +230,7 @@ describe('transfer workflow', () => {
     const next = (history: TransferObservation[]) =>
       transferWorkflow.decide(history.reduce(transferWorkflow.evolve, transferWorkflow.initialState), 0);
     expect(JSON.stringify(next([requested, both]))).toContain(
-      '{"type":"WithdrawMoney","accountId":"a","amount":30,"reference":"t-1"}',
+      '{"type":"WithdrawMoney","accountId":"a","amount":30,"by":{"subject":"ada","roles":[]},"reference":"t-1"}',
     );
     expect(JSON.stringify(next([requested, debited, both]))).toContain(
       '{"type":"DepositMoney","accountId":"b","amount":30,"currency":"EUR","reference":"t-1"}',

@@ -42,6 +42,13 @@ export type LegCommand = Extract<AccountCommand, { type: 'WithdrawMoney' | 'Depo
   reference: string;
 };
 
+/** A leg command before the transfer's id is added (Omit distributed over the union). */
+type LegWithoutReference = LegCommand extends infer C
+  ? C extends unknown
+    ? Omit<C, 'reference'>
+    : never
+  : never;
+
 export type TransferNext =
   | { type: 'RunLeg'; leg: Leg; command: LegCommand }
   /** `causedBy`: the leg whose event caused it; otherwise the transfer's last event did. */
@@ -108,10 +115,10 @@ const decide = (state: TransferProcessState, now: number): TransferNext | undefi
     ...(causedBy && { causedBy }),
   });
   // The key order of each command is part of its idempotency hash: keep it as it is.
-  const leg = (name: Leg, command: Omit<LegCommand, 'reference'>): TransferNext => ({
+  const leg = (name: Leg, command: LegWithoutReference): TransferNext => ({
     type: 'RunLeg',
     leg: name,
-    command: { ...command, reference: transferId },
+    command: { ...command, reference: transferId } as LegCommand,
   });
   const fail = (reason: TransferFailureReason): TransferNext =>
     record({ type: 'FailTransfer', transferId, reason });
@@ -126,7 +133,12 @@ const decide = (state: TransferProcessState, now: number): TransferNext | undefi
     // the common refusals leave no withdrawal and refund in the source's history.
     const refusal = currency && depositRefusal(state.target, toAccountId, amount, currency);
     if (refusal) return fail(reasonFor(refusal));
-    return leg('withdraw', { type: 'WithdrawMoney', accountId: fromAccountId, amount });
+    return leg('withdraw', {
+      type: 'WithdrawMoney',
+      accountId: fromAccountId,
+      amount,
+      by: transfer.requestedBy,
+    });
   }
 
   // Debited. A refund is run for one of two reasons: the target refused the deposit, or the

@@ -13,10 +13,18 @@ const request = {
   toAccountId: 'b',
   amount: 250,
   deadline,
+  by: { subject: 'ada', roles: [] },
 };
 const requested: TransferEvent = {
   type: 'TransferRequested',
-  data: { transferId, fromAccountId: 'a', toAccountId: 'b', amount: 250, deadline },
+  data: {
+    transferId,
+    fromAccountId: 'a',
+    toAccountId: 'b',
+    amount: 250,
+    deadline,
+    requestedBy: { subject: 'ada', roles: [] },
+  },
 };
 const debited: TransferEvent = {
   type: 'TransferDebited',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AccountId } from '../accounts/account.js';
+import { Actor } from '../shared/actor.js';
 import type { Aggregate, Decider } from '../shared/decider.js';
 import { DomainError, type DomainErrorKind } from '../shared/domain-error.js';
 import { Amount, Currency } from '../shared/money.js';
@@ -33,6 +34,7 @@ export const TransferFailureReason = z.enum([
   'account_not_found',
   'currency_mismatch',
   'balance_limit_exceeded',
+  'not_account_owner',
   'deadline_exceeded',
   'rejected',
 ]);
@@ -49,6 +51,8 @@ export const RequestTransfer = z.object({
   amount: Amount,
   /** After this instant the transfer process stops trying and fails it (refunding if needed). */
   deadline: Deadline,
+  /** Who asks: the withdrawal is made on their behalf, so only the source's owner (or an admin) succeeds. */
+  by: Actor,
 });
 export const RecordDebit = z.object({
   type: z.literal('RecordDebit'),
@@ -87,6 +91,7 @@ export const TransferRequested = z.object({
     toAccountId: AccountId,
     amount: Amount,
     deadline: Deadline,
+    requestedBy: Actor,
   }),
 });
 export const TransferDebited = z.object({
@@ -130,6 +135,8 @@ export type Transfer = {
   toAccountId: string;
   amount: number;
   deadline: string;
+  /** Who asked; the withdrawal acts for them, and only they (or an admin) may read the transfer. */
+  requestedBy: Actor;
   /** Known once the source is debited. */
   currency?: string;
   /** The source got its money back. */
@@ -170,8 +177,8 @@ export const decide = (command: TransferCommand, state: TransferState): Transfer
         throw reject('transfer_already_exists', 'transfer already exists', 'conflict');
       if (command.fromAccountId === command.toAccountId)
         throw reject('same_account', 'a transfer needs two different accounts');
-      const { type: _, ...data } = command;
-      return [{ type: 'TransferRequested', data }];
+      const { type: _, by, ...rest } = command;
+      return [{ type: 'TransferRequested', data: { ...rest, requestedBy: by } }];
     }
     case 'RecordDebit': {
       const transfer = requireExisting(state);

@@ -18,6 +18,8 @@ export type EventMetadata = {
   correlationId: string;
   /** The id of the message (command or event) that caused this event. */
   causationId: string;
+  /** The subject the command acted for: who did it (the caller's token subject, or whom a saga acted for). */
+  actor?: string;
   idempotencyKey?: string;
   /** Hash of the request that carried the idempotency key: a reuse of the key for another request is refused. */
   requestHash?: string;

@@ -4,12 +4,19 @@ import type { Readiness } from './readiness.js';
 /**
  * GET /health/live: the process is up and its event loop answers; restart it when this fails.
  * GET /health/ready: its dependencies answer; send it traffic only while this is 200.
- * Hidden from the API docs: they are for orchestrators, not API clients.
+ * Hidden from the API docs: they are for orchestrators, not API clients. Public and never rate
+ * limited: a probe carries no token, and one refused would restart or unroute a healthy process.
  */
-export const registerHealthRoutes = (app: HttpApp, readiness: Readiness) => {
-  app.get('/health/live', { schema: { hide: true }, logLevel: 'warn' }, async () => ({ status: 'up' }));
+const probe = {
+  schema: { hide: true },
+  logLevel: 'warn',
+  config: { public: true, rateLimit: false },
+} as const;
 
-  app.get('/health/ready', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
+export const registerHealthRoutes = (app: HttpApp, readiness: Readiness) => {
+  app.get('/health/live', probe, async () => ({ status: 'up' }));
+
+  app.get('/health/ready', probe, async (_request, reply) => {
     const report = await readiness.check();
     reply.code(report.ready ? 200 : 503).header('cache-control', 'no-store');
     return report;

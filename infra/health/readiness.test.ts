@@ -24,7 +24,11 @@ const fails = async (): Promise<CheckOutcome> => {
 
 const serve = async (checks: HealthCheck[], timeoutMs = 1000) => {
   const readiness = createReadiness({ checks, timeoutMs });
-  const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  const app = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+  });
   registerHealthRoutes(app, readiness);
   const ready = async () => {
     const response = await app.inject({ url: '/health/ready' });

@@ -7,7 +7,11 @@ const problemFields = ['type', 'title', 'status', 'detail', 'instance', 'correla
 
 describe('the shared HTTP app', () => {
   it('answers its own 4xx (body too large, wrong media type) with plain problem documents', async () => {
-    const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 64 });
+    const app = createHttpApp({
+      auth: { disabled: true },
+      logger: createLogger({ level: 'silent' }),
+      bodyLimit: 64,
+    });
     app.post('/echo', async (request) => request.body);
     await app.ready();
     const tooLarge = await app.inject({ method: 'POST', url: '/echo', payload: { text: 'x'.repeat(200) } });
@@ -32,7 +36,11 @@ describe('the shared HTTP app', () => {
   });
 
   it('answers a request that arrives while it closes with a 503 problem', async () => {
-    const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+    const app = createHttpApp({
+      auth: { disabled: true },
+      logger: createLogger({ level: 'silent' }),
+      bodyLimit: 1024,
+    });
     app.get('/hello', async () => ({ hello: 'world' }));
     // Close work that takes a while (a subscriber stopping, say): the server still listens then.
     let closeWorkStarted: () => void = () => {};

@@ -20,6 +20,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { isDomainError } from '../../domain/shared/domain-error.js';
+import { type Authentication, authenticationHooks } from '../auth/authenticate.js';
 import { isCorruptEvent, isEventStoreUnavailable } from '../event-store/event-store.js';
 import type { Logger } from '../logger.js';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation.js';
@@ -39,7 +40,7 @@ export type HttpApp = FastifyInstance<
   ZodTypeProvider
 >;
 
-const domainStatus = { not_found: 404, conflict: 409, rejected: 422 } as const;
+const domainStatus = { not_found: 404, conflict: 409, rejected: 422, forbidden: 403 } as const;
 
 // Fastify's own 4xx errors, by code, mapped to our stable problem types.
 const fastifyProblems: Record<string, { status: number; slug: string; title: string }> = {
@@ -183,6 +184,8 @@ export const createHttpApp = (options: {
   limits?: Partial<HttpLimits>;
   /** Origins browsers may call this API from (CORS_ORIGINS); none: no CORS headers at all. */
   corsOrigins?: readonly string[];
+  /** Bearer tokens on every route not marked `config: { public: true }` (infra/auth/). */
+  auth: Authentication;
 }): HttpApp => {
   const limits = { ...defaultHttpLimits, ...options.limits };
   const app = Fastify({
@@ -223,6 +226,9 @@ export const createHttpApp = (options: {
         connection: 'close',
       });
   });
+  const { identify, enforce } = authenticationHooks(options.auth);
+  app.addHook('onRequest', identify);
+  app.addHook('onRequest', enforce);
 
   // Security headers on every answer (nosniff, frame-ancestors, HSTS, a CSP of 'self' that the
   // Swagger UI at /docs, served from this origin, works under). Without upgrade-insecure-requests,

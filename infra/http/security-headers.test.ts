@@ -4,6 +4,7 @@ import { createHttpApp } from './create-http-app.js';
 
 const appWith = async (corsOrigins?: readonly string[]) => {
   const app = createHttpApp({
+    auth: { disabled: true },
     logger: createLogger({ level: 'silent' }),
     bodyLimit: 1024,
     ...(corsOrigins && { corsOrigins }),

@@ -37,7 +37,12 @@ afterEach(async () => {
 });
 
 const start = async (limits: Partial<HttpLimits>) => {
-  app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024, limits });
+  app = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+    limits,
+  });
   app.post('/echo', async (request) => request.body);
   registerHealthRoutes(app, { checks: [] } as never);
   await app.listen({ port: 0, host: '127.0.0.1' });

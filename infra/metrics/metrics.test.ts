@@ -18,7 +18,11 @@ const sample = (text: string, series: string): number | undefined => {
 };
 
 const appWith = (metrics: ReturnType<typeof createMetrics>) => {
-  const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  const app = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+  });
   metrics.registerRoutes(app);
   return app;
 };

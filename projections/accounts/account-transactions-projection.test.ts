@@ -8,7 +8,7 @@ const stream = 'account-a';
 const opened = {
   streamId: stream,
   type: 'AccountOpened',
-  data: { accountId: 'a', owner: 'Ada', currency: 'EUR' },
+  data: { accountId: 'a', owner: 'Ada', ownerId: 'ada', currency: 'EUR' },
 };
 const deposited = {
   streamId: stream,

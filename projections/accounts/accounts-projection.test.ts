@@ -7,7 +7,7 @@ import { accountsProjection } from './accounts-projection.js';
 const opened = {
   streamId: 'account-a',
   type: 'AccountOpened',
-  data: { accountId: 'a', owner: 'Ada', currency: 'EUR' },
+  data: { accountId: 'a', owner: 'Ada', ownerId: 'ada', currency: 'EUR' },
 };
 const deposited = (amount: number, balanceAfter: number) => ({
   streamId: 'account-a',
@@ -25,6 +25,7 @@ const account = (fields: Record<string, unknown>) => ({
   _id: 'a',
   accountId: 'a',
   owner: 'Ada',
+  ownerId: 'ada',
   currency: 'EUR',
   balance: 0,
   status: 'open',
@@ -63,7 +64,7 @@ describe('accounts projection', () => {
           {
             streamId: 'account-b',
             type: 'AccountOpened',
-            data: { accountId: 'b', owner: 'Bo', currency: 'JPY' },
+            data: { accountId: 'b', owner: 'Bo', ownerId: 'bo', currency: 'JPY' },
           },
           deposited(7, 7),
         ]),
@@ -75,6 +76,7 @@ describe('accounts projection', () => {
             _id: 'b',
             accountId: 'b',
             owner: 'Bo',
+            ownerId: 'bo',
             currency: 'JPY',
             openedAt: testTime(2),
             updatedAt: testTime(2),

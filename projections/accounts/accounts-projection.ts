@@ -13,6 +13,8 @@ export const ACCOUNTS = 'accounts';
 export type AccountDocument = Document & {
   accountId: string;
   owner: string;
+  /** The subject that opened the account and owns it. */
+  ownerId: string;
   currency: string;
   /** In minor units. */
   balance: number;
@@ -39,7 +41,12 @@ export const accountsProjection = ({ cache }: AccountsProjectionOptions = {}): P
   collections: [
     {
       name: ACCOUNTS,
-      indexes: [{ keys: { owner: 1, _id: 1 } }, { keys: { status: 1, _id: 1 } }],
+      indexes: [
+        { keys: { owner: 1, _id: 1 } },
+        { keys: { status: 1, _id: 1 } },
+        // GET /accounts for someone who is not an admin: their own accounts, in id order.
+        { keys: { ownerId: 1, _id: 1 } },
+      ],
     },
   ],
 
@@ -51,8 +58,8 @@ export const accountsProjection = ({ cache }: AccountsProjectionOptions = {}): P
     });
     switch (event.type) {
       case 'AccountOpened': {
-        const { owner, currency } = event.data;
-        return write({ accountId, owner, currency, balance: 0, status: 'open', openedAt: at });
+        const { owner, ownerId, currency } = event.data;
+        return write({ accountId, owner, ownerId, currency, balance: 0, status: 'open', openedAt: at });
       }
       case 'MoneyDeposited':
       case 'MoneyWithdrawn':

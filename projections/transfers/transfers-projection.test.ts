@@ -14,6 +14,7 @@ const requested = {
     toAccountId: 'b',
     amount: 250,
     deadline: '2030-01-01T00:00:00.000Z',
+    requestedBy: { subject: 'ada', roles: [] },
   },
 };
 const debited = {
@@ -43,6 +44,7 @@ const transfer = (fields: Record<string, unknown>) => ({
   fromAccountId: 'a',
   toAccountId: 'b',
   amount: 250,
+  requestedBy: 'ada',
   status: 'pending',
   revision: 0,
   createdAt: testTime(1),

@@ -23,6 +23,8 @@ export type TransferDocument = Document & {
   toAccountId: string;
   /** In minor units. */
   amount: number;
+  /** The subject that asked for the transfer. */
+  requestedBy: string;
   /** pending until the money has moved (completed) or the transfer has given up (failed). */
   status: 'pending' | 'completed' | 'failed';
   reason?: TransferFailureReason;
@@ -63,8 +65,16 @@ export const transfersProjection = (): Projection => ({
     });
     switch (event.type) {
       case 'TransferRequested': {
-        const { transferId, fromAccountId, toAccountId, amount } = event.data;
-        return write({ transferId, fromAccountId, toAccountId, amount, status: 'pending', createdAt: at });
+        const { transferId, fromAccountId, toAccountId, amount, requestedBy } = event.data;
+        return write({
+          transferId,
+          fromAccountId,
+          toAccountId,
+          amount,
+          requestedBy: requestedBy.subject,
+          status: 'pending',
+          createdAt: at,
+        });
       }
       // Steps on the way: still pending, but the document moves on to their revision.
       case 'TransferDebited':

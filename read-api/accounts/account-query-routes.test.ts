@@ -50,6 +50,7 @@ describe('GET /accounts/:id', () => {
     expect(response.json()).toEqual({
       accountId: 'ada-1',
       owner: 'Ada',
+      ownerId: 'ada',
       currency: 'EUR',
       balance: 250,
       status: 'open',

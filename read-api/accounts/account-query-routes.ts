@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { principalOf } from '../../infra/auth/authenticate.js';
+import { isAdmin, type Principal } from '../../infra/auth/principal.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
 import { ACCOUNT_TRANSACTIONS_PROJECTION } from '../../projections/accounts/account-transactions-projection.js';
@@ -29,6 +31,15 @@ const tags = ['accounts: queries'];
 
 const accountNotFound = (accountId: string) =>
   new HttpProblem(404, 'account-not-found', 'account not found', `no account ${accountId}`);
+
+/**
+ * Only the owner, or an admin, reads an account or its transactions. Anyone else is told there is
+ * no such account, as if it did not exist: a 403 would confirm that the id is taken.
+ */
+const readableBy = (principal: Principal, account: AccountView | undefined) =>
+  account !== undefined && (account.ownerId === principal.subject || isAdmin(principal))
+    ? account
+    : undefined;
 
 const AccountCursorKey = AccountParams.shape.id;
 const TransactionCursorKey = z.number().int().nonnegative();
@@ -61,7 +72,7 @@ export const accountQueryRoutes = (
     },
     async (request, reply) => {
       const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION]);
-      const account = await readAccount(request.params.id, { fresh });
+      const account = readableBy(principalOf(request), await readAccount(request.params.id, { fresh }));
       if (account === undefined) throw accountNotFound(request.params.id);
       return account;
     },
@@ -72,7 +83,8 @@ export const accountQueryRoutes = (
     {
       schema: {
         tags,
-        summary: 'List accounts, by owner and status, in account id order',
+        summary:
+          "List the caller's accounts (an admin's: every account), by owner and status, in account id order",
         headers,
         querystring: ListAccountsQuery,
         response: { 200: AccountPage, ...common },
@@ -80,10 +92,13 @@ export const accountQueryRoutes = (
     },
     async (request, reply) => {
       const { owner, status, limit, cursor } = request.query;
-      const scope = JSON.stringify(['accounts', owner ?? null, status ?? null]);
+      const principal = principalOf(request);
+      const ownerId = isAdmin(principal) ? undefined : principal.subject;
+      // The subject is part of the cursor's scope: a cursor is no use to anyone else.
+      const scope = JSON.stringify(['accounts', ownerId ?? null, owner ?? null, status ?? null]);
       const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, AccountCursorKey);
       const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION]);
-      const rows = await modelFor(fresh).listAccounts({ owner, status, after, limit });
+      const rows = await modelFor(fresh).listAccounts({ owner, ownerId, status, after, limit });
       return toPage(rows, limit, views.account, (row) => row._id, scope);
     },
   );
@@ -106,7 +121,8 @@ export const accountQueryRoutes = (
       const scope = JSON.stringify(['account-transactions', id]);
       const after = cursor === undefined ? undefined : decodeCursor(cursor, scope, TransactionCursorKey);
       const fresh = await consistent(request, reply, [ACCOUNTS_PROJECTION, ACCOUNT_TRANSACTIONS_PROJECTION]);
-      if ((await readAccount(id, { fresh })) === undefined) throw accountNotFound(id);
+      if (readableBy(principalOf(request), await readAccount(id, { fresh })) === undefined)
+        throw accountNotFound(id);
       const rows = await modelFor(fresh).listTransactions({
         accountId: id,
         after,

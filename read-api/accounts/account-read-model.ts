@@ -10,6 +10,7 @@ import { AccountView, TransactionView } from './account-views.js';
 export const toAccountView = (doc: AccountDocument): AccountView => ({
   accountId: doc.accountId,
   owner: doc.owner,
+  ownerId: doc.ownerId,
   currency: doc.currency,
   balance: doc.balance,
   status: doc.status,
@@ -49,9 +50,16 @@ export const accountReadModel = (readStore: ReadStore) => {
   return {
     findAccount: (accountId: string) => accounts.findOne({ _id: accountId }),
 
-    listAccounts: (query: { owner?: string; status?: string; after?: string; limit: number }) =>
+    listAccounts: (query: {
+      owner?: string;
+      ownerId?: string;
+      status?: string;
+      after?: string;
+      limit: number;
+    }) =>
       accounts.find(
         {
+          ...(query.ownerId !== undefined && { ownerId: query.ownerId }),
           ...(query.owner !== undefined && { owner: query.owner }),
           ...(query.status !== undefined && { status: query.status }),
           ...(query.after !== undefined && { _id: { $gt: query.after } }),

@@ -8,6 +8,7 @@ export const AccountView = z
   .object({
     accountId: AccountId,
     owner: z.string(),
+    ownerId: z.string().describe('The subject that opened the account; only it (or an admin) may read it'),
     currency: z.string(),
     balance: z.number().int().describe('In minor units (cents, pence…)'),
     status: z.enum(['open', 'closed']),

@@ -4,7 +4,11 @@ import { createLogger } from '../../infra/logger.js';
 import { registerApiDocs } from './api-docs.js';
 
 const appWith = async () => {
-  const app = createHttpApp({ logger: createLogger({ level: 'silent' }), bodyLimit: 1024 });
+  const app = createHttpApp({
+    auth: { disabled: true },
+    logger: createLogger({ level: 'silent' }),
+    bodyLimit: 1024,
+  });
   registerApiDocs(app);
   await app.ready();
   return app;

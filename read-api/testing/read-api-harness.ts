@@ -84,6 +84,7 @@ export const startReadApi = async (options: {
   const cache = options.cache ?? createLruCache();
   const calls: CallLog = [];
   const app = createHttpApp({
+    auth: { disabled: true },
     logger: createLogger({ level: 'silent' }),
     bodyLimit: 1024,
     ...(options.openApiTags && { openApiTags: options.openApiTags }),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { principalOf } from '../../infra/auth/authenticate.js';
+import { isAdmin } from '../../infra/auth/principal.js';
 import type { HttpApp } from '../../infra/http/create-http-app.js';
 import { HttpProblem } from '../../infra/http/problem-details.js';
 import {
@@ -15,6 +17,7 @@ export const toTransferView = (doc: TransferDocument): TransferView => ({
   fromAccountId: doc.fromAccountId,
   toAccountId: doc.toAccountId,
   amount: doc.amount,
+  requestedBy: doc.requestedBy,
   status: doc.status,
   ...(doc.reason !== undefined && { reason: doc.reason }),
   createdAt: doc.createdAt,
@@ -58,7 +61,9 @@ export const transferQueryRoutes = (
       const store = fresh ? readStores.consistent : readStores.usual;
       const doc = await store.collection<TransferDocument>(TRANSFERS).findOne({ _id: request.params.id });
       const view = doc === null ? undefined : transferView(doc);
-      if (view === undefined)
+      const principal = principalOf(request);
+      // Someone else's transfer is not found, as an account is (account-query-routes.ts).
+      if (view === undefined || (view.requestedBy !== principal.subject && !isAdmin(principal)))
         throw new HttpProblem(
           404,
           'transfer-not-found',

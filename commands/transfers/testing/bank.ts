@@ -1,4 +1,5 @@
 import { accountAggregate } from '../../../domain/accounts/account.js';
+import type { Actor } from '../../../domain/shared/actor.js';
 import { stateFrom, streamIdFor } from '../../../domain/shared/decider.js';
 import { isSettled, type SettledTransfer, transferAggregate } from '../../../domain/transfers/transfer.js';
 import type { EventStore, RecordedEvent } from '../../../infra/event-store/event-store.js';
@@ -7,6 +8,10 @@ import { createCommandHandler } from '../../pipeline/handle-command.js';
 import { createTransferOutcomes } from '../transfer-outcomes.js';
 
 export const silent = createLogger({ level: 'silent' });
+
+/** Who opens every account of the bank, and asks for its transfers unless a test says otherwise. */
+export const bankOwner: Actor = { subject: 'bank-owner', roles: [] };
+const owner = bankOwner;
 
 /**
  * Accounts and transfers over a store, written and read through the real pipeline and deciders:
@@ -30,7 +35,7 @@ export const bank = (eventStore: EventStore) => {
       await handle(
         accountAggregate,
         accountId,
-        { type: 'OpenAccount', accountId, owner: 'T', currency },
+        { type: 'OpenAccount', accountId, owner: 'T', currency, by: owner },
         by('setup'),
       );
       if (balance > 0)
@@ -43,14 +48,18 @@ export const bank = (eventStore: EventStore) => {
     },
 
     close: (accountId: string) =>
-      handle(accountAggregate, accountId, { type: 'CloseAccount', accountId }, by('setup')),
+      handle(accountAggregate, accountId, { type: 'CloseAccount', accountId, by: owner }, by('setup')),
 
     request(
       transferId: string,
       fromAccountId: string,
       toAccountId: string,
       amount: number,
-      { deadline = new Date(Date.now() + 60_000), correlationId = `corr-${transferId}` } = {},
+      {
+        deadline = new Date(Date.now() + 60_000),
+        correlationId = `corr-${transferId}`,
+        as = owner,
+      }: { deadline?: Date; correlationId?: string; as?: Actor } = {},
     ) {
       const command = {
         type: 'RequestTransfer' as const,
@@ -59,8 +68,9 @@ export const bank = (eventStore: EventStore) => {
         toAccountId,
         amount,
         deadline: deadline.toISOString(),
+        by: as,
       };
-      return handle(transferAggregate, transferId, command, by(correlationId));
+      return handle(transferAggregate, transferId, command, { ...by(correlationId), actor: as.subject });
     },
 
     async balance(accountId: string): Promise<number | undefined> {

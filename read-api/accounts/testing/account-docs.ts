@@ -10,6 +10,7 @@ export const accountDoc = (accountId: string, fields: Partial<AccountDocument> =
   _id: accountId,
   accountId,
   owner: 'Ada',
+  ownerId: 'ada',
   currency: 'EUR',
   balance: 0,
   status: 'open',
