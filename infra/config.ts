@@ -117,7 +117,7 @@ export const ConfigSchema = z.object({
   EVENTSTORE_URL: optionalEventStoreUrl,
   /** The embedded store's fsync: 'full' survives power loss, 'normal' survives a killed process. */
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
-  /** Set: MongoDB read models (e.g. mongodb://h1:27017,h2:27017/?replicaSet=rs0). Unset: embedded, in memory. */
+  /** Set: MongoDB read models (e.g. mongodb://h1:27017,h2:27017/?replicaSet=rs0). Unset: embedded, in SQLite under DATA_DIR. */
   MONGO_URL: optionalMongoUrl,
   MONGO_DB: z.string().min(1).default('eventfold'),
   /** Where read-model queries go; secondaries may lag the projector by the replication delay. */
