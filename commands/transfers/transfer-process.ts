@@ -2,7 +2,6 @@ import { accountAggregate } from '../../domain/accounts/account.js';
 import { fold, stateFrom, streamIdFor } from '../../domain/shared/decider.js';
 import { isDomainError } from '../../domain/shared/domain-error.js';
 import {
-  isSettled,
   type TransferState,
   transferAggregate,
   transferDecider,
@@ -106,7 +105,12 @@ export const transferProcess = ({
       const own = events.map((e) => transferAggregate.parseEvent(e));
       const transfer = fold(transferDecider, own);
       const observations: TransferObservation[] = [...own];
-      if (transfer.status === 'none' || isSettled(transfer)) return observations;
+      // A failed transfer is looked at once more for a withdrawal that landed after it failed.
+      const finished =
+        transfer.status === 'none' ||
+        transfer.status === 'completed' ||
+        (transfer.status === 'failed' && (transfer.compensated || transfer.refundRefused !== undefined));
+      if (finished) return observations;
       const accounts = {
         source: await eventStore.readStream(streamIdFor(accountAggregate, transfer.fromAccountId)),
         target: await eventStore.readStream(streamIdFor(accountAggregate, transfer.toAccountId)),

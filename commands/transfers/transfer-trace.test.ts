@@ -43,15 +43,16 @@ describe('npm run events -- trace, on a transfer', () => {
       const events = (await store.readAll()).filter((e) => e.metadata.correlationId === 'http-req-1');
       const at = (type: string, streamId: string) =>
         positionToJson(events.find((e) => e.type === type && e.streamId === streamId)?.position ?? -1n);
-      expect(stdout).toMatch(/^correlation http-req-1: 5 event\(s\) in 3 stream\(s\) of /);
+      expect(stdout).toMatch(/^correlation http-req-1: 6 event\(s\) in 3 stream\(s\) of /);
       expect(stdout.split('\n')[1]).toBe('request http-req-1');
       // Each step of the saga is caused by the one before: a chain under the request.
       expect(treeOf(stdout)).toEqual([
         [0, 'TransferRequested', at('TransferRequested', 'transfer-t1')],
         [1, 'MoneyWithdrawn', at('MoneyWithdrawn', 'account-ada')],
         [2, 'TransferDebited', at('TransferDebited', 'transfer-t1')],
-        [3, 'MoneyDeposited', at('MoneyDeposited', 'account-bob')],
-        [4, 'TransferCompleted', at('TransferCompleted', 'transfer-t1')],
+        [3, 'TransferLegChosen', at('TransferLegChosen', 'transfer-t1')],
+        [4, 'MoneyDeposited', at('MoneyDeposited', 'account-bob')],
+        [5, 'TransferCompleted', at('TransferCompleted', 'transfer-t1')],
       ]);
       expect(stdout).toContain('idempotencyKey=transfer:t1:withdraw');
       expect(stdout).toContain('idempotencyKey=transfer:t1:deposit');

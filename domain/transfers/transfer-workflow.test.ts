@@ -83,6 +83,18 @@ const compensate = (reason: TransferFailureReason): TransferNext => ({
   command: { type: 'CompensateTransfer', transferId, reason },
   causedBy: 'refund',
 });
+const choose = (leg: 'deposit' | 'refund', depositRefused?: string): TransferNext => ({
+  type: 'Record',
+  command: { type: 'ChooseLeg', transferId, leg, ...(depositRefused && { depositRefused }) },
+});
+const chosen = (leg: 'deposit' | 'refund', depositRefused?: string): TransferEvent => ({
+  type: 'TransferLegChosen',
+  data: { transferId, leg, ...(depositRefused && { depositRefused }) },
+});
+const lateCompensated: TransferEvent = {
+  type: 'TransferCompensated',
+  data: { transferId, fromAccountId: 'a', amount: 30 },
+};
 const fail = (reason: TransferFailureReason, refundRefused?: string): TransferNext => ({
   type: 'Record',
   command: { type: 'FailTransfer', transferId, reason, ...(refundRefused && { refundRefused }) },
@@ -96,7 +108,13 @@ describe('transfer workflow', () => {
     ['failed', [requested, failed]],
     [
       'compensated',
-      [requested, debited, compensated, { ...failed, data: { transferId, reason: 'account_closed' } }],
+      [
+        requested,
+        debited,
+        chosen('refund'),
+        compensated,
+        { ...failed, data: { transferId, reason: 'account_closed' } },
+      ],
     ],
   ] as [string, TransferEvent[]][])(
     'does nothing for a %s transfer, even past its deadline',
@@ -166,34 +184,49 @@ describe('transfer workflow', () => {
   });
 
   describe('debited', () => {
-    it('deposits to the target in the currency withdrawn', () =>
-      given([requested, debited, both]).when(before).then(deposit));
+    it('chooses the deposit first, recording the choice before any money moves', () =>
+      given([requested, debited, both]).when(before).then(choose('deposit')));
+
+    it('deposits to the target in the currency withdrawn, once the deposit is chosen', () =>
+      given([requested, debited, chosen('deposit'), both])
+        .when(before)
+        .then(deposit));
 
     it('completes once the deposit landed', () =>
-      given([requested, debited, both, landed('deposit')])
+      given([requested, debited, chosen('deposit'), both, landed('deposit')])
         .when(before)
         .then(complete));
 
     it('completes, not refunds, when the deposit is found past the deadline', () =>
-      given([requested, debited, both, found('deposit')])
+      given([requested, debited, chosen('deposit'), both, found('deposit')])
         .when(after)
         .then(complete));
 
-    it('refunds the source when the target refuses the deposit', () =>
-      given([requested, debited, both, refused('deposit', 'account_closed')])
+    it('keeps trying the chosen deposit past the deadline: a refund beside it could create money', () =>
+      given([requested, debited, chosen('deposit'), both])
+        .when(after)
+        .then(deposit));
+
+    it('moves the choice to the refund, with the reason, when the target refuses the deposit', () =>
+      given([requested, debited, chosen('deposit'), both, refused('deposit', 'account_closed')])
+        .when(before)
+        .then(choose('refund', 'account_closed')));
+
+    it('refunds the source once the refund is chosen', () =>
+      given([requested, debited, chosen('refund', 'account_closed'), both])
         .when(before)
         .then(refund));
 
     it('records the compensation with the refusal as its reason once the refund landed', () =>
-      given([requested, debited, both, refused('deposit', 'account_closed'), landed('refund')])
+      given([requested, debited, chosen('refund', 'account_closed'), both, landed('refund')])
         .when(after)
         .then(compensate('account_closed')));
 
-    it('refunds the source when the deadline passed with no deposit found', () =>
-      given([requested, debited, both]).when(after).then(refund));
+    it('chooses the refund when the deadline passed before any choice', () =>
+      given([requested, debited, both]).when(after).then(choose('refund')));
 
     it('records that compensation as deadline_exceeded, whatever the target would say now', () =>
-      given([requested, debited, accounts(open(70), closed), landed('refund')])
+      given([requested, debited, chosen('refund'), accounts(open(70), closed), landed('refund')])
         .when(after)
         .then(compensate('deadline_exceeded')));
 
@@ -201,29 +234,41 @@ describe('transfer workflow', () => {
       given([
         requested,
         debited,
+        chosen('refund', 'account_closed'),
         accounts(closed, closed),
-        refused('deposit', 'account_closed'),
         refused('refund', 'account_closed'),
       ])
         .when(before)
         .then(fail('account_closed', 'account_closed')));
 
-    describe('a refund found unrecorded (the process stopped before recording it)', () => {
-      it('is recorded, never followed by a deposit, though the target would take the money', () =>
-        given([requested, debited, both, found('refund')])
-          .when(before)
-          .then(compensate('rejected')));
+    it('records a refund found (the process stopped before recording it), never followed by a deposit', () =>
+      given([requested, debited, chosen('refund'), both, found('refund')])
+        .when(before)
+        .then(compensate('deadline_exceeded')));
+  });
 
-      it("takes the target's refusal as its reason if it still refuses", () =>
-        given([requested, debited, accounts(open(70), closed), found('refund')])
-          .when(after)
-          .then(compensate('account_closed')));
+  describe('failed before the debit, and a withdrawal found after all', () => {
+    // Another process ran the withdrawal on an older view: the source could not pay when this one
+    // failed the transfer, and could when the other one withdrew.
+    it('chooses the refund', () =>
+      given([requested, failed, both, found('withdraw')])
+        .when(before)
+        .then(choose('refund')));
 
-      it('else the deadline, once it has passed', () =>
-        given([requested, debited, both, found('refund')])
-          .when(after)
-          .then(compensate('deadline_exceeded')));
-    });
+    it('refunds the source', () =>
+      given([requested, failed, chosen('refund'), both, found('withdraw')])
+        .when(after)
+        .then(refund));
+
+    it('records the compensation once the refund landed', () =>
+      given([requested, failed, chosen('refund'), both, found('withdraw'), landed('refund')])
+        .when(before)
+        .then(compensate('insufficient_funds')));
+
+    it('does nothing once compensated', () =>
+      given([requested, failed, chosen('refund'), lateCompensated, both, found('withdraw'), found('refund')])
+        .when(before)
+        .thenNothing());
   });
 
   it('keeps the key order of each leg command: it is part of the leg idempotency hash', () => {
@@ -232,10 +277,10 @@ describe('transfer workflow', () => {
     expect(JSON.stringify(next([requested, both]))).toContain(
       '{"type":"WithdrawMoney","accountId":"a","amount":30,"by":{"subject":"ada","roles":[]},"reference":"t-1"}',
     );
-    expect(JSON.stringify(next([requested, debited, both]))).toContain(
+    expect(JSON.stringify(next([requested, debited, chosen('deposit'), both]))).toContain(
       '{"type":"DepositMoney","accountId":"b","amount":30,"currency":"EUR","reference":"t-1"}',
     );
-    expect(JSON.stringify(next([requested, debited, both, refused('deposit', 'x')]))).toContain(
+    expect(JSON.stringify(next([requested, debited, chosen('refund', 'x'), both]))).toContain(
       '{"type":"DepositMoney","accountId":"a","amount":30,"reference":"t-1"}',
     );
   });

@@ -2,7 +2,6 @@ import { type AccountCommand, type AccountState, accountDecider } from '../accou
 import { isDomainError } from '../shared/domain-error.js';
 import type { Workflow } from '../shared/workflow.js';
 import {
-  isSettled,
   type TransferCommand,
   type TransferEvent,
   TransferFailureReason,
@@ -106,7 +105,7 @@ const depositRefusal = (account: AccountState, accountId: string, amount: number
 
 const decide = (state: TransferProcessState, now: number): TransferNext | undefined => {
   const transfer = state.transfer;
-  if (transfer.status === 'none' || isSettled(transfer)) return undefined;
+  if (transfer.status === 'none' || transfer.status === 'completed') return undefined;
   const { transferId, fromAccountId, toAccountId, amount } = transfer;
   const expired = now >= Date.parse(transfer.deadline);
   const record = (command: TransferCommand, causedBy?: Leg): TransferNext => ({
@@ -120,8 +119,31 @@ const decide = (state: TransferProcessState, now: number): TransferNext | undefi
     leg: name,
     command: { ...command, reference: transferId } as LegCommand,
   });
+  const refund = () => leg('refund', { type: 'DepositMoney', accountId: fromAccountId, amount });
+  const choose = (chosen: 'deposit' | 'refund', depositRefused?: string): TransferNext =>
+    record({
+      type: 'ChooseLeg',
+      transferId,
+      leg: chosen,
+      ...(depositRefused !== undefined && { depositRefused }),
+    });
   const fail = (reason: TransferFailureReason): TransferNext =>
     record({ type: 'FailTransfer', transferId, reason });
+
+  if (transfer.status === 'failed') {
+    // Failed before the debit, and yet a withdrawal is found: another process ran it on an older
+    // view (the source could not pay then, and could when it ran). Give it back.
+    if (transfer.compensated || transfer.refundRefused !== undefined || !state.found.withdraw)
+      return undefined;
+    if (state.found.refund)
+      return record(
+        { type: 'CompensateTransfer', transferId, reason: transfer.reason ?? 'rejected' },
+        'refund',
+      );
+    // Refused (the source closed meanwhile): nothing more can be done here; the process logs it.
+    if (state.refused.refund !== undefined) return undefined;
+    return transfer.leg === 'refund' ? refund() : choose('refund');
+  }
 
   if (transfer.status === 'requested') {
     const currency = state.source.status === 'none' ? undefined : state.source.currency;
@@ -141,21 +163,28 @@ const decide = (state: TransferProcessState, now: number): TransferNext | undefi
     });
   }
 
-  // Debited. A refund is run for one of two reasons: the target refused the deposit, or the
-  // deadline passed with no deposit found.
-  const whyRefunded =
-    state.refused.deposit !== undefined ? reasonFor(state.refused.deposit) : 'deadline_exceeded';
-  const compensate = (reason: TransferFailureReason) =>
-    record({ type: 'CompensateTransfer', transferId, reason }, 'refund');
-  if (state.found.refund === 'ran') return compensate(whyRefunded);
-  if (state.found.refund === 'read') {
-    // The refund landed and the process stopped before recording it: finish the compensation,
-    // and never try the deposit again, or the money would arrive twice (back at the source and at
-    // the target). Why is lost with the record: the target's refusal if it still refuses, else
-    // the deadline.
-    const refusal = depositRefusal(state.target, toAccountId, amount, transfer.currency);
-    return compensate(refusal ? reasonFor(refusal) : expired ? 'deadline_exceeded' : 'rejected');
+  // Debited: choose the leg that moves the money (recorded before it runs, so only one ever runs),
+  // then run it. The deadline decides only the choice: once the deposit is chosen it is tried
+  // until it lands or the target refuses it, since a refund run beside a deposit would create money.
+  if (transfer.leg === undefined) {
+    if (state.found.deposit) return choose('deposit');
+    if (state.found.refund || expired) return choose('refund');
+    return choose('deposit');
   }
+  if (transfer.leg === 'deposit') {
+    if (state.found.deposit) return record({ type: 'CompleteTransfer', transferId }, 'deposit');
+    if (state.refused.deposit !== undefined) return choose('refund', state.refused.deposit);
+    return leg('deposit', {
+      type: 'DepositMoney',
+      accountId: toAccountId,
+      amount,
+      currency: transfer.currency,
+    });
+  }
+  const whyRefunded =
+    transfer.depositRefused !== undefined ? reasonFor(transfer.depositRefused) : 'deadline_exceeded';
+  if (state.found.refund)
+    return record({ type: 'CompensateTransfer', transferId, reason: whyRefunded }, 'refund');
   if (state.refused.refund !== undefined)
     // The source was closed (or filled) meanwhile: the amount is stranded, and a person must decide.
     return record({
@@ -164,15 +193,7 @@ const decide = (state: TransferProcessState, now: number): TransferNext | undefi
       reason: whyRefunded,
       refundRefused: state.refused.refund,
     });
-  if (state.found.deposit) return record({ type: 'CompleteTransfer', transferId }, 'deposit');
-  if (state.refused.deposit !== undefined || expired)
-    return leg('refund', { type: 'DepositMoney', accountId: fromAccountId, amount });
-  return leg('deposit', {
-    type: 'DepositMoney',
-    accountId: toAccountId,
-    amount,
-    currency: transfer.currency,
-  });
+  return refund();
 };
 
 export const transferWorkflow: Workflow<TransferObservation, TransferProcessState, TransferNext> = {

@@ -43,6 +43,16 @@ const failed = (reason: 'insufficient_funds' | 'account_closed' | 'deadline_exce
   data: { transferId, reason },
 });
 
+const choose = (leg: 'deposit' | 'refund', depositRefused?: string) => ({
+  type: 'ChooseLeg' as const,
+  transferId,
+  leg,
+  ...(depositRefused && { depositRefused }),
+});
+const chosen = (leg: 'deposit' | 'refund', depositRefused?: string): TransferEvent => ({
+  type: 'TransferLegChosen',
+  data: { transferId, leg, ...(depositRefused && { depositRefused }) },
+});
 const recordDebit = { type: 'RecordDebit' as const, transferId, currency: 'EUR' };
 const complete = { type: 'CompleteTransfer' as const, transferId };
 const compensate = { type: 'CompensateTransfer' as const, transferId, reason: 'account_closed' as const };
@@ -89,8 +99,58 @@ describe('Transfer decider', () => {
       given([requested, debited, completed]).when(recordDebit).thenRejects('transfer_finished'));
   });
 
+  describe('ChooseLeg', () => {
+    it('records the leg chosen to move the money after the debit', () =>
+      given([requested, debited])
+        .when(choose('deposit'))
+        .then([chosen('deposit')]));
+
+    it('decides nothing when that leg is chosen already (a redelivery)', () =>
+      given([requested, debited, chosen('deposit')])
+        .when(choose('deposit'))
+        .then([]));
+
+    it('refuses the other leg once one is chosen: only one of them may ever run', () =>
+      given([requested, debited, chosen('deposit')])
+        .when(choose('refund'))
+        .thenRejects('other_leg_chosen'));
+
+    it('moves from the deposit to the refund only with the rule that refused the deposit', () =>
+      given([requested, debited, chosen('deposit')])
+        .when(choose('refund', 'account_closed'))
+        .then([chosen('refund', 'account_closed')]));
+
+    it('never moves from the refund back to the deposit', () =>
+      given([requested, debited, chosen('refund')])
+        .when(choose('deposit'))
+        .thenRejects('other_leg_chosen'));
+
+    it('refuses a choice before the debit', () =>
+      given([requested]).when(choose('deposit')).thenRejects('transfer_not_debited'));
+
+    it('chooses the refund for a failed transfer, to give back a withdrawal that landed late', () =>
+      given([requested, failed('insufficient_funds')])
+        .when(choose('refund'))
+        .then([chosen('refund')]));
+
+    it('refuses the deposit for a failed transfer', () =>
+      given([requested, failed('insufficient_funds')])
+        .when(choose('deposit'))
+        .thenRejects('transfer_finished'));
+  });
+
   describe('CompleteTransfer', () => {
-    it('completes a debited transfer', () => given([requested, debited]).when(complete).then([completed]));
+    it('completes a debited transfer once the deposit was chosen', () =>
+      given([requested, debited, chosen('deposit')])
+        .when(complete)
+        .then([completed]));
+
+    it('refuses to complete when the deposit was not chosen: it may never have run', () => {
+      given([requested, debited]).when(complete).thenRejects('leg_not_chosen');
+      given([requested, debited, chosen('refund')])
+        .when(complete)
+        .thenRejects('leg_not_chosen');
+    });
 
     it('decides nothing when already completed', () =>
       given([requested, debited, completed]).when(complete).then([]));
@@ -109,7 +169,7 @@ describe('Transfer decider', () => {
 
   describe('CompensateTransfer', () => {
     it('records the refund and the failure together', () =>
-      given([requested, debited])
+      given([requested, debited, chosen('refund')])
         .when(compensate)
         .then([compensated, failed('account_closed')]));
 
@@ -122,7 +182,19 @@ describe('Transfer decider', () => {
       given([requested]).when(compensate).thenRejects('transfer_not_debited'));
 
     it('rejects compensating a completed transfer', () =>
-      given([requested, debited, completed]).when(compensate).thenRejects('transfer_finished'));
+      given([requested, debited, chosen('deposit'), completed])
+        .when(compensate)
+        .thenRejects('leg_not_chosen'));
+
+    it('refuses to compensate when the refund was not chosen: it may never have run', () =>
+      given([requested, debited, chosen('deposit')])
+        .when(compensate)
+        .thenRejects('leg_not_chosen'));
+
+    it('records a late withdrawal given back after the transfer had failed, without failing it again', () =>
+      given([requested, failed('insufficient_funds'), chosen('refund')])
+        .when(compensate)
+        .then([compensated]));
   });
 
   describe('FailTransfer', () => {
@@ -140,7 +212,7 @@ describe('Transfer decider', () => {
       given([requested, debited]).when(fail).thenRejects('refund_required'));
 
     it('fails a debited transfer whose refund was refused, recording the refusal', () =>
-      given([requested, debited])
+      given([requested, debited, chosen('refund')])
         .when({ ...fail, reason: 'account_closed', refundRefused: 'account_closed' })
         .then([
           {
@@ -163,11 +235,20 @@ describe('Transfer decider', () => {
 
   describe('state', () => {
     it('follows the transfer through debit, refund and failure', () => {
-      const state = fold(transferDecider, [requested, debited, compensated, failed('account_closed')]);
+      const state = fold(transferDecider, [
+        requested,
+        debited,
+        chosen('deposit'),
+        chosen('refund', 'account_closed'),
+        compensated,
+        failed('account_closed'),
+      ]);
       expect(state).toEqual({
         status: 'failed',
         ...requested.data,
         currency: 'EUR',
+        leg: 'refund',
+        depositRefused: 'account_closed',
         compensated: true,
         reason: 'account_closed',
       });

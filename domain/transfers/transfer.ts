@@ -10,13 +10,22 @@ import { Amount, Currency } from '../shared/money.js';
  * source, deposit to the target. This stream records how far it got; the transfer process
  * (commands/transfers/) drives the steps and records each outcome here.
  *
- *   requested ─► debited ─► completed
- *       │           └─► compensated (source refunded) + failed
- *       └─► failed
+ *   requested ─► debited ─► deposit chosen ─► completed
+ *       │           │             └─► (refused) refund chosen ─► compensated + failed
+ *       │           └─► refund chosen (deadline) ─► compensated + failed
+ *       └─► failed  (─► refund chosen ─► compensated, for a withdrawal that landed late)
  *
- * "failed" is only ever recorded once no money is away from home: before the withdrawal, or in the
- * same append as the refund. The one exception is a refund the source refuses (closed meanwhile),
- * which is recorded on the failure so that the stranded amount is visible.
+ * After the debit, which of the two legs moves the money (a deposit to the target, or a refund to
+ * the source) is chosen here, in this stream, before it runs: two processes working on one
+ * transfer at once (a lease both believe they hold, two processes on one DATA_DIR) cannot both
+ * choose, because the second choice is decided again on the first (optimistic concurrency) and
+ * refused. The choice moves from deposit to refund only with the account rule that refused the
+ * deposit. So the money arrives at most once, at one end.
+ *
+ * "failed" is recorded once no money is away from home: before the withdrawal, or in the same
+ * append as the refund. A withdrawal that lands after a failure (another process ran it on an
+ * older view, when the source could not yet pay) is refunded afterwards. A refund the source
+ * refuses (closed meanwhile) is recorded on the failure so that the stranded amount is visible.
  */
 export const TransferId = z
   .string()
@@ -54,6 +63,14 @@ export const RequestTransfer = z.object({
   /** Who asks: the withdrawal is made on their behalf, so only the source's owner (or an admin) succeeds. */
   by: Actor,
 });
+/** The leg that moves the money after the debit; `depositRefused` when it moves from deposit to refund. */
+export const SettlementLeg = z.enum(['deposit', 'refund']);
+export const ChooseLeg = z.object({
+  type: z.literal('ChooseLeg'),
+  transferId: TransferId,
+  leg: SettlementLeg,
+  depositRefused: RefusalCode.optional(),
+});
 export const RecordDebit = z.object({
   type: z.literal('RecordDebit'),
   transferId: TransferId,
@@ -76,6 +93,7 @@ export const FailTransfer = z.object({
 export const TransferCommand = z.discriminatedUnion('type', [
   RequestTransfer,
   RecordDebit,
+  ChooseLeg,
   CompleteTransfer,
   CompensateTransfer,
   FailTransfer,
@@ -98,6 +116,10 @@ export const TransferDebited = z.object({
   type: z.literal('TransferDebited'),
   data: z.object({ transferId: TransferId, fromAccountId: AccountId, amount: Amount, currency: Currency }),
 });
+export const TransferLegChosen = z.object({
+  type: z.literal('TransferLegChosen'),
+  data: z.object({ transferId: TransferId, leg: SettlementLeg, depositRefused: RefusalCode.optional() }),
+});
 export const TransferCompleted = z.object({
   type: z.literal('TransferCompleted'),
   data: z.object({ transferId: TransferId, toAccountId: AccountId, amount: Amount }),
@@ -117,6 +139,7 @@ export const TransferFailed = z.object({
 export const TransferEvent = z.discriminatedUnion('type', [
   TransferRequested,
   TransferDebited,
+  TransferLegChosen,
   TransferCompleted,
   TransferCompensated,
   TransferFailed,
@@ -139,6 +162,12 @@ export type Transfer = {
   requestedBy: Actor;
   /** Known once the source is debited. */
   currency?: string;
+  /** The leg chosen to move the money after the debit. */
+  leg?: z.infer<typeof SettlementLeg>;
+  /** The account rule that refused the deposit, when the choice moved to the refund. */
+  depositRefused?: string;
+  /** The account rule that refused the refund: the amount is stranded. */
+  refundRefused?: string;
   /** The source got its money back. */
   compensated: boolean;
   reason?: TransferFailureReason;
@@ -155,7 +184,9 @@ export type TransferErrorCode =
   | 'transfer_not_found'
   | 'transfer_not_debited'
   | 'transfer_finished'
-  | 'refund_required';
+  | 'refund_required'
+  | 'other_leg_chosen'
+  | 'leg_not_chosen';
 
 const reject = (code: TransferErrorCode, message: string, kind: DomainErrorKind = 'rejected') =>
   new DomainError(code, kind, message);
@@ -189,12 +220,39 @@ export const decide = (command: TransferCommand, state: TransferState): Transfer
         { type: 'TransferDebited', data: { transferId, fromAccountId, amount, currency: command.currency } },
       ];
     }
+    case 'ChooseLeg': {
+      const transfer = requireExisting(state);
+      const { transferId, leg, depositRefused } = command;
+      const chosen = [
+        {
+          type: 'TransferLegChosen' as const,
+          data: { transferId, leg, ...(depositRefused !== undefined && { depositRefused }) },
+        },
+      ];
+      if (transfer.leg === leg) return [];
+      // A withdrawal that landed after the transfer failed is given back: the one choice left.
+      if (
+        transfer.status === 'failed' &&
+        !transfer.compensated &&
+        leg === 'refund' &&
+        transfer.leg === undefined
+      )
+        return chosen;
+      if (transfer.status === 'requested')
+        throw reject('transfer_not_debited', 'the source has not been debited yet', 'conflict');
+      if (transfer.status !== 'debited') throw finished(transfer.status);
+      if (transfer.leg === undefined) return chosen;
+      if (transfer.leg === 'deposit' && leg === 'refund' && depositRefused !== undefined) return chosen;
+      throw reject('other_leg_chosen', `the ${transfer.leg} was chosen already`, 'conflict');
+    }
     case 'CompleteTransfer': {
       const transfer = requireExisting(state);
       if (transfer.status === 'completed') return [];
       if (transfer.status === 'requested')
         throw reject('transfer_not_debited', 'the source has not been debited yet', 'conflict');
       if (transfer.status !== 'debited') throw finished(transfer.status);
+      if (transfer.leg !== 'deposit')
+        throw reject('leg_not_chosen', 'the deposit was not chosen to settle this transfer', 'conflict');
       const { transferId, toAccountId, amount } = transfer;
       return [{ type: 'TransferCompleted', data: { transferId, toAccountId, amount } }];
     }
@@ -203,8 +261,13 @@ export const decide = (command: TransferCommand, state: TransferState): Transfer
       if (transfer.status === 'failed' && transfer.compensated) return [];
       if (transfer.status === 'requested')
         throw reject('transfer_not_debited', 'nothing to compensate: the source was not debited', 'conflict');
-      if (transfer.status !== 'debited') throw finished(transfer.status);
+      if (transfer.leg !== 'refund')
+        throw reject('leg_not_chosen', 'the refund was not chosen to settle this transfer', 'conflict');
       const { transferId, fromAccountId, amount } = transfer;
+      // A late withdrawal given back: the transfer had failed already.
+      if (transfer.status === 'failed')
+        return [{ type: 'TransferCompensated', data: { transferId, fromAccountId, amount } }];
+      if (transfer.status !== 'debited') throw finished(transfer.status);
       return [
         { type: 'TransferCompensated', data: { transferId, fromAccountId, amount } },
         { type: 'TransferFailed', data: { transferId, reason: command.reason } },
@@ -216,6 +279,8 @@ export const decide = (command: TransferCommand, state: TransferState): Transfer
       if (transfer.status === 'completed') throw finished(transfer.status);
       if (transfer.status === 'debited' && command.refundRefused === undefined)
         throw reject('refund_required', 'the source was debited: compensate it before failing', 'conflict');
+      if (transfer.status === 'debited' && transfer.leg !== 'refund')
+        throw reject('leg_not_chosen', 'the refund was not chosen to settle this transfer', 'conflict');
       if (transfer.status === 'requested' && command.refundRefused !== undefined)
         throw reject('transfer_not_debited', 'nothing to refund: the source was not debited', 'conflict');
       const { transferId, reason, refundRefused } = command;
@@ -235,12 +300,23 @@ export const evolve = (state: TransferState, event: TransferEvent): TransferStat
   switch (event.type) {
     case 'TransferDebited':
       return { ...state, status: 'debited', currency: event.data.currency };
+    case 'TransferLegChosen':
+      return {
+        ...state,
+        leg: event.data.leg,
+        ...(event.data.depositRefused !== undefined && { depositRefused: event.data.depositRefused }),
+      };
     case 'TransferCompleted':
       return { ...state, status: 'completed' };
     case 'TransferCompensated':
       return { ...state, compensated: true };
     case 'TransferFailed':
-      return { ...state, status: 'failed', reason: event.data.reason };
+      return {
+        ...state,
+        status: 'failed',
+        reason: event.data.reason,
+        ...(event.data.refundRefused !== undefined && { refundRefused: event.data.refundRefused }),
+      };
   }
 };
 

@@ -78,6 +78,7 @@ export const transfersProjection = (): Projection => ({
       }
       // Steps on the way: still pending, but the document moves on to their revision.
       case 'TransferDebited':
+      case 'TransferLegChosen':
       case 'TransferCompensated':
         return write({});
       case 'TransferCompleted':
