@@ -256,7 +256,8 @@ export const createCommandHandler = ({
               ...idempotency,
               ...(context.traceparent !== undefined && { traceparent: context.traceparent }),
               occurredAt,
-              schemaVersion: SCHEMA_VERSION,
+              // Each type's own version (older ones are upcast when read: domain/shared/event-versions.ts).
+              schemaVersion: aggregate.eventVersion?.(type) ?? SCHEMA_VERSION,
             },
           })),
           { expectedRevision: known.revision < 0 ? 'no_stream' : known.revision },

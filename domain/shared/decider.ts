@@ -1,3 +1,5 @@
+import type { StoredEvent } from './event-versions.js';
+
 /**
  * A decider is an aggregate written as three pure values: where a stream starts, what a command
  * decides given the current state, and how each event moves the state on. No I/O happens here, so
@@ -28,13 +30,17 @@ export const fold = <Command, Event, State>(
 /**
  * What the command pipeline needs to know about an aggregate besides its rules: how to name its
  * streams and how to read its events back from the store (the zod schema is the one place an
- * event's shape is defined).
+ * event's shape is defined). `eventVersions` (event-versions.ts) gives both `parseEvent` and
+ * `eventVersion`, so that what is written and how it is read back cannot disagree.
  */
 export type Aggregate<Command, Event extends { type: string; data: unknown }, State> = {
   /** The stream category, e.g. `account` for streams `account-<id>`. */
   readonly category: string;
   readonly decider: Decider<Command, Event, State>;
-  readonly parseEvent: (event: { type: string; data: unknown }) => Event;
+  /** A stored event in its current shape (upcast from an older version); throws if it is not one. */
+  readonly parseEvent: (event: StoredEvent) => Event;
+  /** The schema version the pipeline stamps on an event of `type`; absent: 1 for every type. */
+  readonly eventVersion?: (type: string) => number;
 };
 
 export const streamIdFor = (aggregate: { category: string }, id: string): string =>
@@ -43,7 +49,7 @@ export const streamIdFor = (aggregate: { category: string }, id: string): string
 /** The state a stream's recorded events leave the aggregate in: each parsed, then folded. */
 export const stateFrom = <Command, Event extends { type: string; data: unknown }, State>(
   aggregate: Aggregate<Command, Event, State>,
-  events: readonly { type: string; data: unknown }[],
+  events: readonly StoredEvent[],
 ): State =>
   fold(
     aggregate.decider,
