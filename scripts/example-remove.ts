@@ -42,7 +42,6 @@ export const example = {
     'scripts/bench-read-server.ts',
     'scripts/bench-read-store.ts',
     'scripts/bench-read-store-scan.ts',
-    'scripts/bench-table.ts',
     'scripts/bench-write.ts',
   ],
   npmScripts: ['bench:write', 'bench:read', 'bench:hot', 'bench:read-store'],
