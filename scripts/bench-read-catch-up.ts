@@ -33,7 +33,7 @@ const metadata = () => ({
 const accountStream = (accountId: string, deposits: number): EventData[] => [
   {
     type: 'AccountOpened',
-    data: { accountId, owner: `owner-${accountId}`, currency: 'EUR' },
+    data: { accountId, owner: `owner-${accountId}`, ownerId: `owner-${accountId}`, currency: 'EUR' },
     metadata: metadata(),
   },
   ...Array.from({ length: deposits }, (_, i) => ({
