@@ -11,6 +11,7 @@ import {
   type SubscribeOptions,
   WrongExpectedRevisionError,
 } from './event-store.js';
+import { eventStoreExpiryContract } from './event-store-expiry.contract.js';
 
 export type EventStoreContractOptions = {
   /**
@@ -23,6 +24,10 @@ export type EventStoreContractOptions = {
    * test server's fault hook, the memory store's test hook). Adds the tests of damaged events.
    */
   damage?: (store: EventStore, streamId: string, revision: number) => Promise<void> | void;
+  /** Moves the store's clock on by `ms` (the test server's): adds the test of `$maxAge` taking effect. */
+  advanceClock?: (store: EventStore, ms: number) => Promise<void> | void;
+  /** The optional capabilities the adapter does not have, each with why (printed): see event-store-expiry.contract.ts. */
+  without?: { expireStreams?: string; setStreamMaxAge?: string };
 };
 
 /**
@@ -636,6 +641,7 @@ export const eventStoreContract = (
       });
     });
   });
+  eventStoreExpiryContract(name, create, options);
 };
 
 const event = (type: string, data: unknown = { at: Date.now() }, metadata?: EventMetadata): EventData => ({

@@ -111,6 +111,23 @@ export interface EventStore {
   /** The damaged events this store has come across since it was opened (the latest few), for readiness. */
   damagedEvents?(): readonly CorruptEventError[];
 
+  /**
+   * For streams kept only for a while (idempotency records), never for domain history: deletes
+   * whole streams whose id starts with `prefix` and whose every event occurred (metadata.occurredAt)
+   * before `olderThan`. Nothing else changes: no other event's position, and no position is used
+   * again, because the stream holding the log's last event is kept until something follows it. A
+   * stream with a damaged event is kept too, for `verify` to report. Returns how many streams went.
+   * The embedded stores have it; EventStoreDB reclaims space itself (setStreamMaxAge).
+   */
+  expireStreams?(prefix: string, olderThan: Date): Promise<number>;
+
+  /**
+   * Lets the store drop the stream's events once they are `maxAgeMs` old (EventStoreDB's `$maxAge`
+   * stream metadata, rounded up to whole seconds; its scavenge reclaims the space). Stream reads may
+   * leave out events past that age; reads of `$all` may still return them until they are gone.
+   */
+  setStreamMaxAge?(streamId: string, maxAgeMs: number): Promise<void>;
+
   close(): Promise<void>;
 }
 
@@ -208,6 +225,10 @@ export const matchesFilter = (
 ): boolean =>
   (!filter?.eventTypes || filter.eventTypes.includes(event.type)) &&
   (!filter?.streamPrefixes || filter.streamPrefixes.some((p) => event.streamId.startsWith(p)));
+
+/** For expireStreams: the event's occurredAt is a time before `olderThan` (one that does not parse is not). */
+export const occurredBefore = (event: Pick<RecordedEvent, 'metadata'>, olderThan: Date): boolean =>
+  Date.parse(event.metadata.occurredAt) < olderThan.getTime();
 
 /** Checks an expected revision against a stream's current last revision (undefined: no stream). */
 export const checkExpectedRevision = (

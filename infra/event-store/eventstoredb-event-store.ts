@@ -179,6 +179,13 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
 
     damagedEvents: damaged.list,
 
+    // An append of a `$metadata` event to `$$<stream>` (the client's setStreamMetadata); `$maxAge`
+    // is in whole seconds. The server's scavenge removes the events past it.
+    setStreamMaxAge: (streamId, maxAgeMs) =>
+      unavailableOnTransient('set stream metadata', async () => {
+        await client.setStreamMetadata(streamId, { maxAge: Math.max(1, Math.ceil(maxAgeMs / 1000)) });
+      }),
+
     async close() {
       await client.dispose();
     },

@@ -8,6 +8,7 @@ import {
   type EventStore,
   type ExpectedRevision,
   matchesFilter,
+  occurredBefore,
   type ReadAllOptions,
   type RecordedEvent,
   type SubscribeOptions,
@@ -26,7 +27,8 @@ export type MemoryEventStore = EventStore & {
 
 /** The event store in an array: for unit tests and as the reference the contract suite pins down. */
 export const createMemoryEventStore = (): MemoryEventStore => {
-  const log: RecordedEvent[] = [];
+  // Index + 1 is the position; an expired event leaves a hole, so no position moves or comes back.
+  const log: Array<RecordedEvent | undefined> = [];
   const streams = new Map<string, RecordedEvent[]>();
   const appended = new AppendSignal();
   const damagedPositions = new Set<bigint>();
@@ -51,8 +53,8 @@ export const createMemoryEventStore = (): MemoryEventStore => {
     // Positions here are index + 1, so the first candidate is at index `after`.
     const out: RecordedEvent[] = [];
     for (let i = after === undefined ? 0 : Number(after); i < log.length && out.length < maxCount; i++) {
-      const event = log[i] as RecordedEvent;
-      if (matchesFilter(event, filter)) out.push(copy(event));
+      const event = log[i];
+      if (event && matchesFilter(event, filter)) out.push(copy(event));
     }
     return out;
   };
@@ -98,8 +100,8 @@ export const createMemoryEventStore = (): MemoryEventStore => {
         (from) => {
           const events: RecordedEvent[] = [];
           for (let i = from === undefined ? 0 : Number(from); i < log.length && events.length < PAGE; i++) {
-            const event = log[i] as RecordedEvent;
-            if (!matchesFilter(event, filter)) continue;
+            const event = log[i];
+            if (!event || !matchesFilter(event, filter)) continue;
             try {
               events.push(copy(event));
             } catch (error) {
@@ -121,6 +123,21 @@ export const createMemoryEventStore = (): MemoryEventStore => {
     },
 
     damagedEvents: damaged.list,
+
+    async expireStreams(prefix, olderThan) {
+      if (prefix === '') throw new Error('expireStreams needs a stream prefix');
+      const head = log.at(-1);
+      let expired = 0;
+      for (const [streamId, stream] of streams) {
+        if (!streamId.startsWith(prefix) || stream.includes(head as RecordedEvent)) continue;
+        if (stream.some((event) => damagedPositions.has(event.position) || !occurredBefore(event, olderThan)))
+          continue;
+        for (const event of stream) log[Number(event.position) - 1] = undefined;
+        streams.delete(streamId);
+        expired += 1;
+      }
+      return expired;
+    },
 
     damage(streamId, revision) {
       const event = streams.get(streamId)?.[revision];

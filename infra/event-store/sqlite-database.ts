@@ -32,7 +32,8 @@ export const CORRELATION_ID = `CASE WHEN json_valid(metadata) THEN json_extract(
 /**
  * The whole schema: the events, and one row naming the store. `position` is the rowid, so `$all`
  * is the table in key order and positions are assigned in commit order (SQLite has one writer at a
- * time, and never reuses a rowid here because events are never deleted). The unique
+ * time, and never reuses a rowid here: the only deletes, of expired streams, keep the last row;
+ * sqlite-expire-streams.ts). The unique
  * (stream_id, revision) index serves stream reads and the current-revision check; (type, position)
  * serves subscriptions filtered by event type. `checksum` is eventChecksum() of the row as stored;
  * it may be NULL only because SQLite adds a column to an existing table that way: every row has

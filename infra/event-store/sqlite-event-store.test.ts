@@ -34,6 +34,7 @@ eventStoreContract(
       db.close();
       expect(changed).toBe(1);
     },
+    without: { setStreamMaxAge: 'it deletes expired streams itself (expireStreams)' },
   },
 );
 

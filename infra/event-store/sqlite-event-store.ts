@@ -24,6 +24,7 @@ import {
   type SqliteSynchronous,
   toRecorded,
 } from './sqlite-database.js';
+import { sqliteExpireStreams } from './sqlite-expire-streams.js';
 import { checkWritable, type OwnedDatabase, openOwnedEventsDatabase } from './sqlite-start-checks.js';
 
 export { EVENTS_SCHEMA, openEventsDatabase, type SqliteSynchronous } from './sqlite-database.js';
@@ -103,6 +104,7 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     `SELECT ${columns} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`,
   );
   const head = db.prepare('SELECT MAX(position) FROM events').pluck();
+  const expireStreams = options.readonly ? undefined : sqliteExpireStreams(db);
 
   /** Every row checked against its checksum; the first damaged one throws, and is remembered. */
   const recorded = (row: Row): RecordedEvent => {
@@ -251,6 +253,11 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     },
 
     damagedEvents: damaged.list,
+
+    async expireStreams(prefix, olderThan) {
+      if (!expireStreams) throw new Error(`${options.file} is open read-only`);
+      return expireStreams(prefix, olderThan);
+    },
 
     async close() {
       flush();

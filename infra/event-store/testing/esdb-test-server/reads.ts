@@ -35,15 +35,28 @@ export const readStream = async (log: TransactionLog, request: ReadStream, outbo
   }
   const last = stream.length - 1;
   const { from, backwards, count } = request;
+  // Past `$maxAge`: left out, though the stream and its revisions stay (a read of nothing but
+  // expired events answers no events, not stream-not-found). Within a stream `created` only grows,
+  // so skipping them is the server's "the range, then drop the expired".
+  const cutoff = log.maxAgeCutoff(request.streamId);
+  const live = (event: EventRecord) => cutoff === undefined || event.created >= cutoff;
   function* selected() {
     let sent = 0;
     if (backwards) {
       const start = from === 'end' ? last : from === 'start' ? 0 : Math.min(from, last);
-      for (let revision = start; revision >= 0 && sent < count; revision--, sent++) yield stream![revision]!;
+      for (let revision = start; revision >= 0 && sent < count; revision--) {
+        const event = stream![revision]!;
+        if (!live(event)) continue;
+        sent++;
+        yield event;
+      }
     } else if (from !== 'end') {
       const start = from === 'start' ? 0 : from;
-      for (let revision = start; revision < stream!.length && sent < count; revision++, sent++) {
-        yield stream![revision]!;
+      for (let revision = start; revision < stream!.length && sent < count; revision++) {
+        const event = stream![revision]!;
+        if (!live(event)) continue;
+        sent++;
+        yield event;
       }
     }
   }

@@ -11,10 +11,15 @@
  * idempotent retries; HTTP/2 flow control and the 100-streams-per-connection limit; a log that
  * starts as a fresh node's does (an epoch record, `$epoch-information`, `$settings`); faults
  * (dropped subscriptions, refused connections, legacy transactions, system events, altered data).
- * Not implemented: persistence, TLS, authentication and ACLs, stream metadata ($maxCount, $maxAge,
- * truncation), deletes and tombstones, link events (resolveLinkTos), filtered reads of `$all` (only
- * filtered subscriptions), persistent subscriptions, projections, users, operations, gossip and
- * clustering, leader election, scavenging, chunk files, append size limits, deadlines.
+ * Stream metadata: a `$metadata` event appended to `$$<stream>` (the client's setStreamMetadata) is
+ * stored like any event, and its `$maxAge` hides the stream's older events from stream reads, by a
+ * clock tests can move on (advanceClock). Nothing is ever removed: there is no scavenging, so
+ * `$all` reads and subscriptions return expired events, as a real node does until it scavenges.
+ * Not implemented: persistence, TLS, authentication and ACLs, other stream metadata ($maxCount,
+ * truncation, the metastream's own limit of one event), `$maxAge` on stream subscriptions, deletes
+ * and tombstones, link events (resolveLinkTos), filtered reads of `$all` (only filtered
+ * subscriptions), persistent subscriptions, projections, users, operations, gossip and clustering,
+ * leader election, scavenging, chunk files, append size limits, deadlines.
  *
  * Behaviour is that of KurrentDB 24.10.5+ / 25.0.1+ (checked against github.com/kurrent-io/KurrentDB
  * at 44996ed, and the tags v24.10.0-v24.10.5, v25.0.0, v25.0.1, oss-v23.10.0), files under
@@ -103,6 +108,8 @@ export type EsdbTestServer = {
      */
     alterEventData(streamId: string, revision: number, change: (data: unknown) => unknown): void;
   };
+  /** Moves the node's clock on by `ms`: events written before are that much older for `$maxAge`. */
+  advanceClock(ms: number): void;
   /** gRPC calls currently open, abandoned ones included. */
   openCalls(): number;
   stop(): Promise<void>;
@@ -217,6 +224,7 @@ export const startEsdbTestServer = async ({
         );
       },
     },
+    advanceClock: (ms) => log.advanceClock(ms),
     openCalls: () => openCalls,
     async stop() {
       stopped = true;

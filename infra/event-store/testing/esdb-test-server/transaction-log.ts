@@ -83,7 +83,8 @@ const prepareLength = (streamId: string, event: ProposedEvent) =>
 
 const COMMIT_LENGTH = FRAME + HEADER + COMMIT_FIXED;
 
-const ticksNow = (): bigint => BigInt(Date.now()) * 10_000n;
+/** 100-nanosecond ticks since the Unix epoch, from milliseconds. */
+const ticks = (ms: number): bigint => BigInt(ms) * 10_000n;
 
 const json = (value: unknown) => new Uint8Array(Buffer.from(JSON.stringify(value), 'utf8'));
 
@@ -91,6 +92,10 @@ export type TransactionLog = ReturnType<typeof createTransactionLog>;
 
 export const createTransactionLog = () => {
   let end = 0;
+  // The node's clock, which a test can move on (advanceClock): when events are `created`, and how
+  // old they are for `$maxAge`.
+  let clockOffsetMs = 0;
+  const now = () => Date.now() + clockOffsetMs;
   // Start of every record: the only places a read can start (besides the end of the log).
   const recordStarts = new Set<number>();
   // Events in `$all` order: by (commit, prepare). A legacy transaction's events join at its commit.
@@ -129,7 +134,7 @@ export const createTransactionLog = () => {
       selfCommitted,
       streamId,
       revision,
-      created: ticksNow(),
+      created: ticks(now()),
     };
   };
 
@@ -201,6 +206,29 @@ export const createTransactionLog = () => {
     isValidStart: (position: number) => position === end || recordStarts.has(position),
 
     stream: (streamId: string): readonly EventRecord[] | undefined => streams.get(streamId),
+
+    /**
+     * Events of the stream `created` before this are past its `$maxAge`: stream reads leave them
+     * out (IndexReader); undefined when it has none. The metadata is the last event of `$$<stream>`,
+     * read as the server reads it (StreamMetadata.TryFromJsonBytes): JSON with `$maxAge` a positive
+     * integer of seconds; anything else is no metadata.
+     */
+    maxAgeCutoff(streamId: string): bigint | undefined {
+      const meta = streams.get(`$$${streamId}`)?.at(-1);
+      if (!meta?.isJson) return undefined;
+      let maxAge: unknown;
+      try {
+        maxAge = (JSON.parse(Buffer.from(meta.data).toString('utf8')) as { $maxAge?: unknown })?.$maxAge;
+      } catch {
+        return undefined;
+      }
+      if (!Number.isSafeInteger(maxAge) || (maxAge as number) <= 0) return undefined;
+      return ticks(now() - (maxAge as number) * 1000);
+    },
+
+    advanceClock(ms: number) {
+      clockOffsetMs += ms;
+    },
 
     /** Every event appended from now on, once its append is complete. */
     onCommitted(listener: CommittedListener): () => void {
