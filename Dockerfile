@@ -1,11 +1,16 @@
 # syntax=docker/dockerfile:1
 # eventfold: one image for every role; ROLES picks what a container runs (see docker-compose.yml).
 #   docker build -t eventfold .
-#   docker run -p 3000:3000 eventfold            # every role, embedded stores under /app/data
+#   docker run -p 3000:3000 -e AUTH_JWKS_URL=… -e AUTH_ISSUER=… -e AUTH_AUDIENCE=… eventfold
+#                                                 # every role, embedded stores under /app/data
+#   docker run -p 3000:3000 -e NODE_ENV=development eventfold   # a try: tokens from a development key,
+#   docker exec <container> npm run -s token:dist -- ada        #   signed by this
+# (NODE_ENV=production, set below, refuses to start without an identity provider or AUTH_DISABLED=true.)
 # The ops scripts ship compiled next to the app (dist/scripts/), run with the image's own settings:
 #   docker compose exec projector npm run parked:dist -- list          # node dist/scripts/parked.js list
 #   docker compose exec projector npm run projections:rebuild:dist -- <projection>
 #   docker compose exec projector npm run events:dist -- verify        # checks every stored event
+#   docker compose exec projector npm run events:dist -- trace <correlation-id>   # stream, tail, trace
 ARG NODE_VERSION=22
 
 # ── build: dev dependencies, the TypeScript compiler, and the tools to compile better-sqlite3 ──

@@ -159,3 +159,22 @@ describe('config: rate limits, waiter caps, METRICS_TOKEN and API_DOCS', () => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(`${key}:`));
   });
 });
+
+describe('config: AUTH_JWKS_URL', () => {
+  it.each(['not a url', 'keys.example.com/jwks', 'http://keys.example.com/jwks'])(
+    'refuses %s with the variable named, not a crash',
+    (value) => {
+      expect(() => loadConfig({ AUTH_JWKS_URL: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ AUTH_JWKS_URL: value })).toThrow(/AUTH_JWKS_URL/);
+    },
+  );
+
+  it('takes https, and http on this machine only', () => {
+    expect(loadConfig({ AUTH_JWKS_URL: 'https://id.example.com/jwks' }).AUTH_JWKS_URL).toBe(
+      'https://id.example.com/jwks',
+    );
+    expect(loadConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:8080/jwks' }).AUTH_JWKS_URL).toBe(
+      'http://127.0.0.1:8080/jwks',
+    );
+  });
+});

@@ -54,6 +54,8 @@ const optionalJwksUrl = z
       .url()
       .refine(
         (url) => {
+          // Runs after z.url() has refused a value too (zod goes on checking): no URL, no second error.
+          if (!URL.canParse(url)) return true;
           const { protocol, hostname } = new URL(url);
           return protocol === 'https:' || (protocol === 'http:' && LOOPBACK_HOSTS.includes(hostname));
         },

@@ -5,6 +5,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigSchema, loadConfig, ROLES } from './config.js';
+import { composeEnvironment } from './testing/compose-environment.js';
 
 /**
  * The deployment files, checked as far as a machine without a Docker engine can: docker-compose.yml
@@ -39,8 +40,7 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as { services
 const services = compose.services;
 const appServices = Object.entries(services).filter(([, service]) => service.build !== undefined);
 const configKeys = new Set(Object.keys(ConfigSchema.shape));
-const envOf = (service: Service) =>
-  Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, String(value)]));
+const envOf = (service: Service) => composeEnvironment(service.environment);
 
 /** The JavaScript in a health check: what `node -e` or `mongosh --eval` would run. */
 const scriptOf = (test: string[]) => {

@@ -8,6 +8,7 @@ import { type System, startSystem } from '../app/system.js';
 import { fixtureModule } from '../app/testing/fixture-module.js';
 import { adminHeaders, testAuthentication } from '../infra/auth/testing/test-tokens.js';
 import { createLogger } from '../infra/logger.js';
+import { composeEnvironment } from '../infra/testing/compose-environment.js';
 import {
   parseScrape,
   problemsOf,
@@ -272,7 +273,7 @@ describe('the alert rules', () => {
     // The app listens on PORT, which compose leaves at its default.
     for (const [name, service] of apps)
       expect(job?.dns_sd_configs?.[0]?.port, name).toBe(
-        loadAppConfig(service.environment ?? {}, [fixtureModule]).PORT,
+        loadAppConfig(composeEnvironment(service.environment), [fixtureModule]).PORT,
       );
     // Prometheus sends the token every app container is given, from the file its entrypoint writes.
     const token = compose.services.prometheus?.environment?.METRICS_TOKEN;
