@@ -25,6 +25,7 @@ import { isCorruptEvent, isEventStoreUnavailable } from '../event-store/event-st
 import type { Logger } from '../logger.js';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation.js';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType } from './problem-details.js';
+import { type RateLimits, rateLimitPlugin } from './rate-limit.js';
 import {
   clientErrorHandler,
   defaultHttpLimits,
@@ -186,6 +187,8 @@ export const createHttpApp = (options: {
   corsOrigins?: readonly string[];
   /** Bearer tokens on every route not marked `config: { public: true }` (infra/auth/). */
   auth: Authentication;
+  /** Requests per caller and per address (rate-limit.ts); absent: not limited. */
+  rateLimit?: RateLimits;
 }): HttpApp => {
   const limits = { ...defaultHttpLimits, ...options.limits };
   const app = Fastify({
@@ -228,6 +231,10 @@ export const createHttpApp = (options: {
   });
   const { identify, enforce } = authenticationHooks(options.auth);
   app.addHook('onRequest', identify);
+  // Hooks are added in the order of these calls, a plugin's when it loads: the limits count by the
+  // subject identify found, or by address, before enforce refuses, so failed attempts count too.
+  if (options.rateLimit)
+    app.register(rateLimitPlugin(options.rateLimit, { perCaller: !('disabled' in options.auth) }));
   app.addHook('onRequest', enforce);
 
   // Security headers on every answer (nosniff, frame-ancestors, HSTS, a CSP of 'self' that the
@@ -249,6 +256,9 @@ export const createHttpApp = (options: {
         'retry-after',
         'idempotent-replayed',
         'preference-applied',
+        'ratelimit-limit',
+        'ratelimit-remaining',
+        'ratelimit-reset',
       ],
       maxAge: 600,
     });
