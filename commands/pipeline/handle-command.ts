@@ -10,6 +10,13 @@ import {
 } from '../../infra/event-store/event-store.js';
 import { backoffDelayMs, sleep } from '../../infra/retry/backoff.js';
 import { defaultUnavailableRetry, pipelineBackoff, type UnavailableRetry } from './backoff.js';
+import {
+  createSnapshots,
+  mayHoldEarlier,
+  type SnapshotFacts,
+  type SnapshotOptions,
+  verifiedRead,
+} from './snapshots.js';
 import { createStateCache, type KeyIndex, type StreamSnapshot } from './state-cache.js';
 import { createStreamQueue } from './stream-queue.js';
 
@@ -54,6 +61,8 @@ export type CommandPipelineOptions = {
   stateCacheSize?: number;
   /** Commands to one stream run one at a time in this handler (default). False: all at once. */
   onePerStream?: boolean;
+  /** Where aggregates with a snapshot policy keep their snapshots (snapshots.ts). Absent: none. */
+  snapshots?: SnapshotOptions;
 };
 
 /** Retries ran out: other writers kept changing the stream between our read and our append. */
@@ -89,7 +98,9 @@ type Known<State> = {
   position: Position | undefined;
   state: State;
   keys: KeyIndex;
-};
+  /** Loaded from a snapshot and not yet checked against the stream: decide nothing on it. */
+  unverified?: boolean;
+} & SnapshotFacts;
 
 /**
  * The command pipeline: read the stream, fold it into state, decide, append with the revision we
@@ -124,6 +135,12 @@ type Known<State> = {
  * key index (every key in the stream, from the read that filled the cache and each event since),
  * and the event a key names is read back by its revision.
  *
+ * Snapshots (snapshots.ts). For an aggregate with a snapshot policy, a stream the cache does not
+ * hold starts from its stored snapshot: the stream is read from the snapshot's event on, which must
+ * still be there, and a key the events after it do not carry is looked up in the snapshot's key
+ * filter (on "perhaps" the stream is read whole). A snapshot is stored every `every` events, without
+ * waiting for it.
+ *
  * A store that cannot be reached (EventStoreUnavailableError) is tried again a few times, with the
  * same backoff, before the error is thrown. An append that failed so may have landed, its answer
  * lost: the next read looks for its events by id, and if they are there, they are this command's
@@ -139,8 +156,10 @@ export const createCommandHandler = ({
   unavailable = defaultUnavailableRetry,
   stateCacheSize = DEFAULT_STATE_CACHE_SIZE,
   onePerStream = true,
+  snapshots,
 }: CommandPipelineOptions) => {
   const cache = createStateCache(stateCacheSize);
+  const snapshotting = createSnapshots(snapshots);
   const queue = onePerStream ? createStreamQueue() : undefined;
 
   const run = async <Command, Event extends { type: string; data: unknown }, State>(
@@ -156,7 +175,10 @@ export const createCommandHandler = ({
       state: decider.initialState,
       keys: new Map(),
     });
-    let known: Known<State> = (cache.get(streamId) as StreamSnapshot<State> | undefined) ?? fromStart();
+    let known: Known<State> =
+      (cache.get(streamId) as StreamSnapshot<State> | undefined) ??
+      (await snapshotting.load(aggregate, streamId)) ??
+      fromStart();
     /** The id of the last event of each append whose answer was lost: any of them may have landed. */
     const unanswered: string[] = [];
     let outages = 0;
@@ -172,10 +194,20 @@ export const createCommandHandler = ({
         tail =
           known.revision < 0
             ? await eventStore.readStream(streamId)
-            : await eventStore.readStream(streamId, { fromRevision: known.revision + 1 });
+            : await eventStore.readStream(streamId, {
+                // From a snapshot: its own event too, to check the stream still holds it.
+                fromRevision: known.unverified ? known.revision : known.revision + 1,
+              });
       } catch (error) {
         await afterOutage(error);
         continue;
+      }
+      if (known.unverified) {
+        const verified = verifiedRead(known, tail);
+        // Not this stream's history (restored, written again): read it from the start.
+        known = verified ? { ...known, position: verified.position, unverified: false } : fromStart();
+        if (!verified) continue;
+        tail = verified.tail;
       }
       const first = tail[0];
       if (first && known.revision >= 0 && first.revision !== known.revision + 1) {
@@ -189,7 +221,8 @@ export const createCommandHandler = ({
       const landed = unanswered.length > 0 ? findByEventId(tail, unanswered) : undefined;
       const last = tail.at(-1);
       if (last) {
-        known = {
+        known = snapshotting.after(aggregate, streamId, {
+          ...known,
           revision: last.revision,
           position: last.position,
           state: fold(
@@ -197,8 +230,8 @@ export const createCommandHandler = ({
             tail.map((event) => aggregate.parseEvent(event)),
             known.state,
           ),
-          keys: known.keys,
-        };
+          eventId: last.metadata.eventId,
+        });
         cache.offer(streamId, known as StreamSnapshot<State>);
       }
       if (landed) return { streamId, revision: landed.revision, position: landed.position, replayed: false };
@@ -206,6 +239,12 @@ export const createCommandHandler = ({
       if (context.idempotency) {
         const { key, requestHash } = context.idempotency;
         const at = known.keys.get(key);
+        if (at === undefined && mayHoldEarlier(known, key)) {
+          // The key may be on an event before the snapshot this state began from: read it all.
+          cache.delete(streamId);
+          known = fromStart();
+          continue;
+        }
         if (at !== undefined) {
           let earlier: RecordedEvent | undefined;
           try {
@@ -262,7 +301,17 @@ export const createCommandHandler = ({
           })),
           { expectedRevision: known.revision < 0 ? 'no_stream' : known.revision },
         );
-        remember(aggregate, streamId, known, events, { nextRevision, position }, idempotency?.idempotencyKey);
+        remember(
+          aggregate,
+          streamId,
+          known,
+          events,
+          { nextRevision, position },
+          {
+            key: idempotency?.idempotencyKey,
+            eventId: eventIds.at(-1) as string,
+          },
+        );
         return { streamId, revision: nextRevision, position, replayed: false };
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError) {
@@ -292,7 +341,7 @@ export const createCommandHandler = ({
     known: Known<State>,
     events: readonly Event[],
     { nextRevision, position }: AppendResult,
-    key: string | undefined,
+    { key, eventId }: { key: string | undefined; eventId: string },
   ) => {
     if (nextRevision !== known.revision + events.length) return cache.delete(streamId);
     let state: State;
@@ -306,7 +355,10 @@ export const createCommandHandler = ({
       return cache.delete(streamId);
     }
     if (key !== undefined) known.keys.set(key, nextRevision);
-    cache.offer(streamId, { revision: nextRevision, position, state, keys: known.keys });
+    cache.offer(
+      streamId,
+      snapshotting.after(aggregate, streamId, { ...known, revision: nextRevision, position, state, eventId }),
+    );
   };
 
   return <Command, Event extends { type: string; data: unknown }, State>(

@@ -1,14 +1,15 @@
 import { createBoundedLru } from '../../infra/cache/bounded-lru.js';
 import type { Position } from '../../infra/event-store/event-store.js';
+import type { SnapshotFacts } from './snapshots.js';
 
 /**
  * What the command pipeline knows of one stream without reading it again: the state its events
  * fold into up to `revision`, and the idempotency keys its events carry.
  *
  * Invariant: `state` is the fold of exactly the events 0..`revision` (parsed as a read parses them).
- * An entry is only ever made from a read of the whole stream, and moved on by the events read
- * after it or appended after it with the expected revision it names, so the invariant holds by
- * construction. Whatever the entry says, a decision made on it is appended with `revision` as the
+ * An entry is only ever made from a read of the whole stream, or from a stored snapshot whose
+ * event the stream still holds (snapshots.ts), and moved on by the events read after it or
+ * appended after it with the expected revision it names, so the invariant holds by construction. Whatever the entry says, a decision made on it is appended with `revision` as the
  * expected revision: if the stream has moved on (another process, a script), the append fails and
  * the pipeline reads what is new. A stale entry costs a retry, never a wrong decision.
  */
@@ -20,12 +21,14 @@ export type StreamSnapshot<State = unknown> = {
   /** Deep-frozen: deciders get it as is and must not change it (they return new states). */
   readonly state: State;
   readonly keys: KeyIndex;
-};
+} & SnapshotFacts;
 
 /**
  * Every idempotency key in a stream, with the revision of the last event that carries it. It is
- * complete from revision 0 up to the revision of any snapshot that holds it, because it starts from
- * a read of the whole stream and learns each event read or appended after that. Snapshots of one
+ * complete from revision 0 (or from `keysFrom`, after a stored snapshot whose key filter answers
+ * for the events before) up to the revision of any entry that holds it, because it starts from
+ * a read of the whole stream (or of all after the snapshot) and learns each event read or appended
+ * after that. Snapshots of one
  * stream share one index, which only learns facts (event r carries key k), so sharing it is safe:
  * it may know events beyond a snapshot's revision, and those events exist.
  */
@@ -53,7 +56,9 @@ export const createStateCache = (maxStreams: number): StateCache => {
   const lru = createBoundedLru<StreamSnapshot>({
     maxEntries: maxStreams,
     maxWeight: maxStreams * KEYS_PER_STREAM,
-    weigh: (snapshot) => 1 + snapshot.keys.size,
+    // A key filter weighs what as many keys would (a key of some 64 bytes).
+    weigh: (snapshot) =>
+      1 + snapshot.keys.size + Math.ceil((snapshot.keyFilter?.filter.bits.length ?? 0) / 64),
   });
   return {
     get: (streamId) => lru.get(streamId),

@@ -1,4 +1,5 @@
 import type { StoredEvent } from './event-versions.js';
+import type { SnapshotPolicy } from './snapshot-policy.js';
 
 /**
  * A decider is an aggregate written as three pure values: where a stream starts, what a command
@@ -41,6 +42,8 @@ export type Aggregate<Command, Event extends { type: string; data: unknown }, St
   readonly parseEvent: (event: StoredEvent) => Event;
   /** The schema version the pipeline stamps on an event of `type`; absent: 1 for every type. */
   readonly eventVersion?: (type: string) => number;
+  /** Absent: no snapshots, a cold stream is read whole. See SnapshotPolicy. */
+  readonly snapshot?: SnapshotPolicy<State>;
 };
 
 export const streamIdFor = (aggregate: { category: string }, id: string): string =>
