@@ -192,8 +192,17 @@ export const startSystem = async (
       maxHeaderSizeBytes: config.HTTP_MAX_HEADER_SIZE_BYTES,
     },
     corsOrigins: config.CORS_ORIGINS,
+    rateLimit: {
+      max: config.RATE_LIMIT_MAX,
+      anonymousMax: config.RATE_LIMIT_ANONYMOUS_MAX,
+      windowMs: config.RATE_LIMIT_WINDOW_MS,
+      // Shared by every replica; the same Redis as the cache, under keys of its own.
+      ...(config.REDIS_URL && {
+        redis: { url: config.REDIS_URL, keyPrefix: `${config.REDIS_KEY_PREFIX}ratelimit:` },
+      }),
+    },
   });
-  metrics.registerRoutes(app);
+  metrics.registerRoutes(app, { token: config.METRICS_TOKEN });
   if (writes && eventStore)
     registerCommandApi(app, {
       eventStore,
@@ -213,6 +222,8 @@ export const startSystem = async (
       ...(!projections && eventStore && { skippable: skippableFor(eventStore, projectionsOf(modules, {})) }),
       config: {
         consistencyTimeoutMs: config.READ_CONSISTENCY_TIMEOUT_MS,
+        consistencyMaxWaiters: config.READ_CONSISTENCY_MAX_WAITERS,
+        apiDocs: config.API_DOCS,
         cacheTtlSeconds: config.CACHE_TTL_SECONDS,
         cacheTimeoutMs: config.READ_CACHE_TIMEOUT_MS,
       },
@@ -220,7 +231,7 @@ export const startSystem = async (
     registerReadApiMetrics(metrics.registry, readApi.stats);
   } else if (writes) {
     // The read API serves the docs of every route; a write-only process serves its own.
-    registerApiDocs(app);
+    registerApiDocs(app, config.API_DOCS);
   }
   if (projections) registerProjectionMetrics(metrics.registry, projections.stats);
 
