@@ -43,8 +43,10 @@ export const example = {
     'scripts/bench-read-store.ts',
     'scripts/bench-read-store-scan.ts',
     'scripts/bench-write.ts',
+    'scripts/seed.ts',
+    'scripts/seed.test.ts',
   ],
-  npmScripts: ['bench:write', 'bench:read', 'bench:hot', 'bench:read-store'],
+  npmScripts: ['bench:write', 'bench:read', 'bench:hot', 'bench:read-store', 'seed'],
 } as const;
 
 const MODULE_LIST = 'app/modules.ts';
