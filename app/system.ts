@@ -6,6 +6,7 @@ import { createAuthentication } from '../infra/auth/create-authentication.js';
 import { createCache } from '../infra/cache/create-cache.js';
 import type { Role } from '../infra/config.js';
 import { createEventStore } from '../infra/event-store/create-event-store.js';
+import { createSnapshotStore } from '../infra/event-store/create-snapshot-store.js';
 import { cacheCheck, eventStoreCheck, readStoreCheck } from '../infra/health/dependency-checks.js';
 import { registerHealthRoutes } from '../infra/health/health-routes.js';
 import { projectionLagCheck } from '../infra/health/projection-lag-check.js';
@@ -134,6 +135,17 @@ export const startSystem = async (
         })
       : undefined;
 
+  // Beside the log, for the processes that run commands; aggregates opt in (Aggregate.snapshot).
+  const snapshotStore = eventStore && (writes || projects) ? await createSnapshotStore(config) : undefined;
+  const snapshots = snapshotStore && {
+    store: snapshotStore,
+    onError: (error: unknown, streamId: string) =>
+      logger.warn(
+        { err: error, streamId },
+        'a snapshot was not used or not stored; the stream is read instead',
+      ),
+  };
+
   const instrumentation: CommandInstrumentation = {
     onOutcome: metrics.countCommand,
     ...(tracing && { traceparent: tracing.traceparent }),
@@ -164,6 +176,7 @@ export const startSystem = async (
                 eventStore,
                 maxRetries: config.COMMAND_MAX_RETRIES,
                 stateCacheSize: config.COMMAND_STATE_CACHE_SIZE,
+                snapshots,
               }),
               instrumentation,
             ),
@@ -208,6 +221,7 @@ export const startSystem = async (
       eventStore,
       maxRetries: config.COMMAND_MAX_RETRIES,
       stateCacheSize: config.COMMAND_STATE_CACHE_SIZE,
+      snapshots,
       instrumentation,
       routes: commandRoutesOf(modules, config),
     });
@@ -277,6 +291,7 @@ export const startSystem = async (
     });
     const clients = [
       eventStore,
+      snapshotStore,
       readStore,
       primaryReadStore === readStore ? undefined : primaryReadStore,
       cache,

@@ -5,6 +5,7 @@ import { createCommandHandler } from './pipeline/handle-command.js';
 import { createHttpCommandRunner } from './pipeline/http-command.js';
 import { createIdempotencyStore } from './pipeline/idempotency.js';
 import { type CommandInstrumentation, instrumentCommands } from './pipeline/instrument-commands.js';
+import type { SnapshotOptions } from './pipeline/snapshots.js';
 
 /** A module's command routes with its settings given (app/module.ts binds them). */
 export type BoundCommandRoutes = (app: HttpApp, context: CommandRoutesContext) => void | Promise<void>;
@@ -18,6 +19,8 @@ export const registerCommandApi = (
     /** COMMAND_STATE_CACHE_SIZE: streams whose state the pipeline keeps (its default when absent). */
     stateCacheSize?: number;
     instrumentation?: CommandInstrumentation;
+    /** Where aggregates with a snapshot policy keep their snapshots; absent: none. */
+    snapshots?: SnapshotOptions;
     /** Every module's command routes (commandRoutesOf in app/module.ts); each gets a plugin of its own. */
     routes: readonly BoundCommandRoutes[];
   },
@@ -26,6 +29,7 @@ export const registerCommandApi = (
     eventStore: deps.eventStore,
     maxRetries: deps.maxRetries,
     ...(deps.stateCacheSize !== undefined && { stateCacheSize: deps.stateCacheSize }),
+    ...(deps.snapshots && { snapshots: deps.snapshots }),
   });
   const handle = deps.instrumentation ? instrumentCommands(pipeline, deps.instrumentation) : pipeline;
   const run = createHttpCommandRunner({ handle, idempotency: createIdempotencyStore(deps.eventStore) });
