@@ -3,7 +3,8 @@ import type { HttpApp } from '../infra/http/create-http-app.js';
 import type { CommandRoutesContext } from './command-module.js';
 import { createCommandHandler } from './pipeline/handle-command.js';
 import { createHttpCommandRunner } from './pipeline/http-command.js';
-import { createIdempotencyStore } from './pipeline/idempotency.js';
+import { createIdempotencyStore, DEFAULT_IDEMPOTENCY_RETENTION_MS } from './pipeline/idempotency.js';
+import { startIdempotencySweep } from './pipeline/idempotency-sweep.js';
 import { type CommandInstrumentation, instrumentCommands } from './pipeline/instrument-commands.js';
 import type { SnapshotOptions } from './pipeline/snapshots.js';
 
@@ -21,6 +22,8 @@ export const registerCommandApi = (
     instrumentation?: CommandInstrumentation;
     /** Where aggregates with a snapshot policy keep their snapshots; absent: none. */
     snapshots?: SnapshotOptions;
+    /** IDEMPOTENCY_RETENTION_HOURS: how long an Idempotency-Key is remembered (default 24 hours). */
+    idempotencyRetentionMs?: number;
     /** Every module's command routes (commandRoutesOf in app/module.ts); each gets a plugin of its own. */
     routes: readonly BoundCommandRoutes[];
   },
@@ -32,10 +35,26 @@ export const registerCommandApi = (
     ...(deps.snapshots && { snapshots: deps.snapshots }),
   });
   const handle = deps.instrumentation ? instrumentCommands(pipeline, deps.instrumentation) : pipeline;
-  const run = createHttpCommandRunner({ handle, idempotency: createIdempotencyStore(deps.eventStore) });
+  const retentionMs = deps.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
+  const run = createHttpCommandRunner({
+    handle,
+    idempotency: createIdempotencyStore(deps.eventStore, { retentionMs }),
+    idempotencyRetentionMs: retentionMs,
+  });
+  // The write API is what records keys, so it is what forgets them; stopped before the store closes.
+  const idempotencySweep = startIdempotencySweep({
+    eventStore: deps.eventStore,
+    retentionMs,
+    onSwept: (expired, ms) => {
+      if (expired > 0) app.log.info({ expired, ms }, 'expired idempotency records deleted');
+    },
+    onError: (error) =>
+      app.log.warn({ err: error }, 'expired idempotency records not deleted; trying again later'),
+  });
+  app.addHook('onClose', () => idempotencySweep.stop());
   const context: CommandRoutesContext = { run, eventStore: deps.eventStore, logger: app.log };
   // Each in a plugin, so the routes are added after @fastify/swagger has loaded and they appear in
   // /openapi.json: a route added to the root before the app boots is invisible to its onRoute hook.
   for (const routes of deps.routes) app.register(async (scope: HttpApp) => routes(scope, context));
-  return { handle };
+  return { handle, idempotencySweep };
 };

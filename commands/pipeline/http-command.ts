@@ -11,6 +11,7 @@ import {
   IdempotencyKeyReusedError,
 } from './handle-command.js';
 import {
+  DEFAULT_IDEMPOTENCY_RETENTION_MS,
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENCY_KEY_PATTERN,
   type IdempotencyStore,
@@ -47,9 +48,6 @@ export const idempotencyKeyOf = (request: FastifyRequest): string | undefined =>
     );
   return key;
 };
-
-/** How long an Idempotency-Key is remembered by default: 24 hours, as the IETF draft suggests. */
-export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
  * A caller's key, made distinct from every other caller's and from process managers' step keys

@@ -1,6 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { EventStore } from '../../infra/event-store/event-store.js';
+import { createEventStoreDbEventStore } from '../../infra/event-store/eventstoredb-event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import {
+  type EsdbTestServer,
+  startEsdbTestServer,
+} from '../../infra/event-store/testing/esdb-test-server/index.js';
 import { IdempotencyKeyReusedError } from './handle-command.js';
 import {
   createIdempotencyStore,
@@ -72,5 +77,84 @@ describe('idFromIdempotencyKey', () => {
     expect(idFromIdempotencyKey('acc', 'key-1')).toBe(id);
     expect(idFromIdempotencyKey('acc', 'key-2')).not.toBe(id);
     expect(idFromIdempotencyKey('acc', undefined)).not.toBe(idFromIdempotencyKey('acc', undefined));
+  });
+});
+
+describe('idempotency store: retention', () => {
+  const HOUR = 60 * 60 * 1000;
+  let clock: number;
+  const now = () => new Date(clock);
+  const retained = (on: EventStore) => createIdempotencyStore(on, { retentionMs: 24 * HOUR, now });
+
+  beforeEach(() => {
+    clock = Date.parse('2030-01-01T00:00:00Z');
+  });
+
+  it('replays a record up to the retention, and forgets it after', async () => {
+    store = retained(eventStore);
+    await store.save('k', 'h', { status: 201, body: { n: 1 } }, context);
+    clock += 24 * HOUR;
+    expect(await store.find('k', 'h')).toEqual({ status: 201, body: { n: 1 } });
+    await expect(store.find('k', 'other')).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    clock += 1;
+    expect(await store.find('k', 'h')).toBeUndefined();
+    // Forgotten means forgotten: another request under the key is new too.
+    expect(await store.find('k', 'other')).toBeUndefined();
+  });
+
+  it('records a new response after an expired one, and replays that', async () => {
+    store = retained(eventStore);
+    await store.save('k', 'h', { status: 201, body: { n: 1 } }, context);
+    clock += 25 * HOUR;
+    await store.save('k', 'other', { status: 200, body: { n: 2 } }, context);
+    expect(await store.find('k', 'other')).toEqual({ status: 200, body: { n: 2 } });
+    await expect(store.find('k', 'h')).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    // Concurrent repeats of it record nothing more.
+    await Promise.all(
+      [1, 2, 3].map(() => store.save('k', 'other', { status: 200, body: { n: 3 } }, context)),
+    );
+    expect((await eventStore.readStream(idempotencyStreamId('k'))).map((e) => e.revision)).toEqual([0, 1]);
+    expect(await store.find('k', 'other')).toEqual({ status: 200, body: { n: 2 } });
+  });
+
+  it('records again after the embedded store deleted the expired record stream', async () => {
+    store = retained(eventStore);
+    await store.save('k', 'h', { status: 201, body: { n: 1 } }, context);
+    await eventStore.append('other', [{ type: 'Noted', data: {}, metadata }], {
+      expectedRevision: 'no_stream',
+    });
+    clock += 25 * HOUR;
+    expect(await eventStore.expireStreams?.('idempotency-', new Date(clock - 24 * HOUR))).toBe(1);
+    await store.save('k', 'other', { status: 200, body: { n: 2 } }, context);
+    expect(await store.find('k', 'other')).toEqual({ status: 200, body: { n: 2 } });
+  });
+
+  describe('on EventStoreDB (wire-level test server)', () => {
+    let server: EsdbTestServer;
+    let esdb: EventStore;
+    beforeEach(async () => {
+      server = await startEsdbTestServer();
+      esdb = createEventStoreDbEventStore(server.url);
+      return async () => {
+        await esdb.close();
+        await server.stop();
+      };
+    });
+
+    it('gives each record stream the retention as $maxAge, and records again once the server hides the expired one', async () => {
+      store = retained(esdb);
+      await store.save('k', 'h', { status: 201, body: { n: 1 } }, context);
+      // The server's clock decides what it hides: a minute before the retention the record is there.
+      server.advanceClock(24 * HOUR - 60_000);
+      expect(await esdb.readStream(idempotencyStreamId('k'))).toHaveLength(1);
+      server.advanceClock(2 * 60_000);
+      clock += 25 * HOUR;
+      expect(await esdb.readStream(idempotencyStreamId('k'))).toEqual([]);
+      expect(await store.find('k', 'h')).toBeUndefined();
+      // The hidden record still holds revision 0: the new one follows it.
+      await store.save('k', 'other', { status: 200, body: { n: 2 } }, context);
+      expect((await esdb.readStream(idempotencyStreamId('k'))).map((e) => e.revision)).toEqual([1]);
+      expect(await store.find('k', 'other')).toEqual({ status: 200, body: { n: 2 } });
+    });
   });
 });
