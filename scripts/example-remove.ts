@@ -43,10 +43,11 @@ export const example = {
     'scripts/bench-read-store.ts',
     'scripts/bench-read-store-scan.ts',
     'scripts/bench-write.ts',
+    'scripts/bench-restart.ts',
     'scripts/seed.ts',
     'scripts/seed.test.ts',
   ],
-  npmScripts: ['bench:write', 'bench:read', 'bench:hot', 'bench:read-store', 'seed'],
+  npmScripts: ['bench:write', 'bench:read', 'bench:hot', 'bench:read-store', 'bench:restart', 'seed'],
 } as const;
 
 const MODULE_LIST = 'app/modules.ts';
