@@ -2,13 +2,24 @@
  * The server side of `npm run bench:read`, started by scripts/bench-read.ts in a process of its
  * own, so the load generator and the server do not share an event loop. Argument: the scenario.
  * Reports `{ url }` over IPC once it listens, then serves until killed.
+ *
+ * The read API servers run as `npm start` does by default, in the parts that touch a GET: bearer
+ * tokens verified with the development key under BENCH_DATA_DIR (and its cache of verified
+ * tokens), LOG_LEVEL and the other settings at their defaults (the parent sends stdout to
+ * /dev/null), the request-duration histogram of /metrics. Left out: rate limits (their default
+ * budget of 600 a minute per caller would answer most of the load 429) and everything not on the
+ * read path (projectors, commands). One setting differs: no limit of requests per connection (see
+ * appAsStarted).
  */
 import Fastify from 'fastify';
+import { createAuthentication } from '../infra/auth/create-authentication.js';
 import type { Cache } from '../infra/cache/cache.js';
 import { createLruCache } from '../infra/cache/lru-cache.js';
 import { createRedisCache } from '../infra/cache/redis-cache.js';
+import { loadConfig } from '../infra/config.js';
 import { createHttpApp, type HttpApp } from '../infra/http/create-http-app.js';
 import { createLogger } from '../infra/logger.js';
+import { createMetrics } from '../infra/metrics/metrics.js';
 import { createEmbeddedReadStore } from '../infra/read-store/embedded-read-store.js';
 import { ACCOUNTS } from '../projections/accounts/accounts-projection.js';
 import { AccountParams, AccountView } from '../read-api/accounts/account-views.js';
@@ -33,12 +44,26 @@ const bareApp = () => {
   return app;
 };
 
-const sharedApp = async () => {
+// The defaults a user starts with; only where the development key lives is the bench's.
+const config = loadConfig({ DATA_DIR: process.env.BENCH_DATA_DIR ?? '' });
+
+/** The shared HTTP app as the system builds it for a GET: authentication, logger, the metrics hook. */
+const appAsStarted = async () => {
+  const logger = createLogger({ level: config.LOG_LEVEL });
   const app = createHttpApp({
-    auth: { disabled: true },
-    logger: createLogger({ level: 'warn' }),
-    bodyLimit: 16 * 1024,
+    auth: await createAuthentication(config, logger, { nodeEnv: 'development' }),
+    logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // HTTP_MAX_REQUESTS_PER_SOCKET (1000) answers 503 to a client that goes on sending on a
+    // connection past its Connection: close, as autocannon does; a browser or undici reconnects.
+    limits: { maxRequestsPerSocket: 0 },
   });
+  createMetrics({ defaultMetrics: false }).registerRoutes(app);
+  return app;
+};
+
+const sharedApp = async () => {
+  const app = await appAsStarted();
   app.register(async (scope: HttpApp) => {
     scope.get(
       '/accounts/:id',
@@ -62,23 +87,23 @@ const readApiApp = async (scenario: Exclude<Scenario, 'bare' | 'app'>) => {
       : scenario === 'hit-redis'
         ? createRedisCache(process.env.BENCH_REDIS_URL ?? '', { keyPrefix: 'bench:' })
         : createLruCache({ maxEntries: BENCH_ACCOUNTS });
-  // Request logs off: at info level pino writes two lines a request, which would be the benchmark.
-  const app = createHttpApp({
-    auth: { disabled: true },
-    logger: createLogger({ level: 'warn' }),
-    bodyLimit: 16 * 1024,
-  });
+  const app = await appAsStarted();
   const readApi = registerReadApi(app, {
     queries: [accountQueries],
     readStore,
     cache,
     logger: app.log,
-    config: { consistencyTimeoutMs: 5000, cacheTtlSeconds: 3600, cacheTimeoutMs: 100 },
+    config: {
+      consistencyTimeoutMs: config.READ_CONSISTENCY_TIMEOUT_MS,
+      cacheTtlSeconds: config.CACHE_TTL_SECONDS,
+      cacheTimeoutMs: config.READ_CACHE_TIMEOUT_MS,
+    },
   });
   await app.ready();
   if (scenario !== 'miss') {
     const warm = Number(process.env.BENCH_IDS ?? 1000);
-    for (let i = 0; i < warm; i++) await app.inject({ url: `/accounts/${benchAccountId(i)}` });
+    const headers = { authorization: `Bearer ${process.env.BENCH_TOKEN ?? ''}` };
+    for (let i = 0; i < warm; i++) await app.inject({ url: `/accounts/${benchAccountId(i)}`, headers });
     // Fills do not hold up the response: wait until every warmed id is in the cache.
     while (readApi.stats().cacheFills < warm) await new Promise((resolve) => setTimeout(resolve, 10));
   }

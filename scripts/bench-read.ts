@@ -8,6 +8,11 @@
  * bare is the figure that counts: absolute numbers depend on the machine, and on a shared one they
  * drift, so the scenarios run interleaved, round after round, and the table shows medians.
  * Load comes from autocannon over loopback, from this process; each server runs in a child process.
+ * Every request carries a bearer token (the development key's, subject `bench`, who owns the
+ * accounts), bare included, so all scenarios parse the same requests; the read API servers verify
+ * it as `npm start` does (bench-read-server.ts). The table puts each scenario next to bare: its
+ * median req/s and p99 as a ratio of bare's, and the range of the per-round req/s ratio (the
+ * scenarios of a round run back to back, so a round's ratio drifts less than the absolute figures).
  *
  * Then projection catch-up: BENCH_EVENTS events appended to the embedded SQLite event store, and
  * each of the app's projectors timed from a cold start to the head of the log.
@@ -15,11 +20,16 @@
  * Options (env): BENCH_ROUNDS (default 3), BENCH_DURATION_S (per scenario and round, default 3),
  * BENCH_CONNECTIONS (default 32), BENCH_MAX_REQUESTS (per run, default 300000),
  * BENCH_IDS (distinct ids requested, default 1000), BENCH_EVENTS (default 20000), BENCH_EVENT_ACCOUNTS
- * (streams they are spread over, default 1000).
+ * (streams they are spread over, default 1000), BENCH_CATCH_UP (0: skip the catch-up half),
+ * BENCH_ONLY (scenarios to run besides bare, comma-separated: app,hit,hit-redis,miss).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { loadOrCreateDevSigningKey, signDevToken } from '../infra/auth/dev-signing-key.js';
 import {
   type RedisServer,
   redisServerAvailable,
@@ -36,14 +46,29 @@ const maxRequests = Number(process.env.BENCH_MAX_REQUESTS ?? 300_000);
 const ids = Number(process.env.BENCH_IDS ?? 1000);
 const events = Number(process.env.BENCH_EVENTS ?? 20_000);
 const eventAccounts = Number(process.env.BENCH_EVENT_ACCOUNTS ?? 1000);
+const catchUpToo = process.env.BENCH_CATCH_UP !== '0';
+const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+const wanted = (scenario: Scenario) => only === undefined || only.includes(scenario);
+
+// The servers verify with the development key kept here; every request carries a token it signed.
+const dataDir = mkdtempSync(join(tmpdir(), 'bench-read-'));
+const token = await signDevToken(await loadOrCreateDevSigningKey(dataDir), {
+  subject: 'bench',
+  roles: [],
+  rolesClaim: 'roles',
+  ttlSeconds: 24 * 3600,
+});
 
 type Server = { name: string; scenario: Scenario; child: ChildProcess; url: string };
-type Run = { rps: number; latencies: number[]; failed: number };
+type Run = { rps: number; latencies: number[]; errors: number; timeouts: number; non2xx: number };
+type Summary = { name: string; rps: number; p50: number; p99: number; failed: string; ratios: number[] };
 
 const startServer = async (name: string, scenario: Scenario, env: Record<string, string> = {}) => {
   const child = fork(new URL('./bench-read-server.ts', import.meta.url), [scenario], {
     execArgv: process.execArgv,
-    env: { ...process.env, ...env },
+    env: { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_TOKEN: token, ...env },
+    // The servers log as the app does by default (info); their lines go nowhere, not to this terminal.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const [message] = (await Promise.race([
     once(child, 'message'),
@@ -64,6 +89,7 @@ const stopServer = async ({ child }: Server) => {
 const requests = Array.from({ length: ids }, (_, i) => ({
   method: 'GET' as const,
   path: `/accounts/${benchAccountId(i)}`,
+  headers: { authorization: `Bearer ${token}` },
 }));
 
 /** One bounded autocannon run; latencies are taken per response, in fractional ms. */
@@ -78,7 +104,9 @@ const load = (url: string, seconds: number) =>
           : resolve({
               rps: result.requests.average,
               latencies,
-              failed: result.errors + result.timeouts + result.non2xx,
+              errors: result.errors,
+              timeouts: result.timeouts,
+              non2xx: result.non2xx,
             }),
     );
     instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
@@ -91,15 +119,16 @@ const servers: Server[] = [];
 let redis: RedisServer | undefined;
 try {
   servers.push(await startServer('bare Fastify, same JSON', 'bare'));
-  servers.push(await startServer('shared app + zod schemas, same JSON, no read', 'app'));
-  servers.push(await startServer('read API, cache hit (LRU)', 'hit'));
-  if (redisServerAvailable()) {
+  if (wanted('app')) servers.push(await startServer('shared app + zod schemas, same JSON, no read', 'app'));
+  if (wanted('hit')) servers.push(await startServer('read API, cache hit (LRU)', 'hit'));
+  if (wanted('hit-redis') && redisServerAvailable()) {
     redis = await startRedisServer();
     servers.push(
       await startServer('read API, cache hit (Redis)', 'hit-redis', { BENCH_REDIS_URL: redis.url }),
     );
-  } else console.log('  skipped: Redis cache hit — redis-server not on PATH (apt-get install redis-server)');
-  servers.push(await startServer('read API, cache miss (read model)', 'miss'));
+  } else if (wanted('hit-redis'))
+    console.log('  skipped: Redis cache hit — redis-server not on PATH (apt-get install redis-server)');
+  if (wanted('miss')) servers.push(await startServer('read API, cache miss (read model)', 'miss'));
 
   for (const server of servers) await load(server.url, 1); // warm-up: JIT, connections, caches
   const runs = new Map<Server, Run[]>(servers.map((server) => [server, []]));
@@ -108,7 +137,8 @@ try {
     for (const server of servers) runs.get(server)?.push(await load(server.url, durationS));
   }
 
-  const summary = servers.map((server) => {
+  const bareRuns = runs.get(servers[0] as Server) ?? [];
+  const summary: Summary[] = servers.map((server) => {
     const all = runs.get(server) ?? [];
     const latencies = all.flatMap((run) => run.latencies).sort((a, b) => a - b);
     return {
@@ -116,27 +146,45 @@ try {
       rps: median(all.map((run) => run.rps)),
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),
-      failed: all.reduce((sum, run) => sum + run.failed, 0),
+      failed: (['errors', 'timeouts', 'non2xx'] as const)
+        .map((kind) => all.reduce((sum, run) => sum + run[kind], 0))
+        .join('/'),
+      ratios: all.map((run, i) => run.rps / (bareRuns[i]?.rps ?? Number.NaN)),
     };
   });
-  const bare = summary[0]?.rps ?? Number.NaN;
+  const [bare] = summary;
+  const percent = (ratio: number) => `${(ratio * 100).toFixed(0)} %`;
   console.log(
     `\n${formatTable(
-      ['GET /accounts/:id', 'req/s (median)', 'p50 ms', 'p99 ms', 'vs bare', 'failed'],
+      [
+        'GET /accounts/:id, bearer token',
+        'req/s (median)',
+        'p50 ms',
+        'p99 ms',
+        'req/s vs bare',
+        'per round',
+        'p99 vs bare',
+        'errors/timeouts/non-2xx',
+      ],
       summary.map((row) => [
         row.name,
         Math.round(row.rps).toLocaleString('en-US'),
         row.p50.toFixed(2),
         row.p99.toFixed(2),
-        `${((row.rps / bare) * 100).toFixed(0)} %`,
-        String(row.failed),
+        percent(row.rps / (bare?.rps ?? Number.NaN)),
+        `${percent(Math.min(...row.ratios))}–${percent(Math.max(...row.ratios))}`,
+        `${(row.p99 / (bare?.p99 ?? Number.NaN)).toFixed(2)}×`,
+        row.failed,
       ]),
     )}\n`,
   );
+  console.log('goal (issue 11): a cache hit at ≥ 80 % of bare req/s, p99 ≤ 1.5× bare\n');
 } finally {
   for (const server of servers) await stopServer(server);
   await redis?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 }
+if (!catchUpToo) process.exit(0);
 
 console.log(
   `projection catch-up — ${events} events over ${eventAccounts} accounts in SQLite, projectors from cold`,
