@@ -76,9 +76,11 @@ describe('command API', () => {
     expect(events[1]?.data).toEqual({
       accountId: 'ada-1',
       amount: 500,
+      balanceBefore: 0,
       balanceAfter: 500,
       reference: 'salary',
     });
+    expect(events.map((e) => e.metadata.schemaVersion)).toEqual([1, 2, 1, 1]);
   });
 
   it('generates an account id when none is given', async () => {

@@ -14,7 +14,7 @@ const opened: AccountEvent = {
 };
 const deposited = (amount: number, balanceAfter: number): AccountEvent => ({
   type: 'MoneyDeposited',
-  data: { accountId, amount, balanceAfter, reference: undefined },
+  data: { accountId, amount, balanceBefore: balanceAfter - amount, balanceAfter, reference: undefined },
 });
 const closed: AccountEvent = { type: 'AccountClosed', data: { accountId } };
 
@@ -46,14 +46,20 @@ describe('Account decider', () => {
       given([opened])
         .when({ type: 'DepositMoney', accountId, amount: 5 })
         .then([
-          { type: 'MoneyDeposited', data: { accountId, amount: 5, balanceAfter: 5, reference: undefined } },
+          {
+            type: 'MoneyDeposited',
+            data: { accountId, amount: 5, balanceBefore: 0, balanceAfter: 5, reference: undefined },
+          },
         ]));
 
-    it('records the deposit with the balance it leaves', () =>
+    it('records the deposit with the balances it starts from and leaves', () =>
       given([opened, deposited(100, 100)])
         .when({ type: 'DepositMoney', accountId, amount: 50, reference: 'r1' })
         .then([
-          { type: 'MoneyDeposited', data: { accountId, amount: 50, balanceAfter: 150, reference: 'r1' } },
+          {
+            type: 'MoneyDeposited',
+            data: { accountId, amount: 50, balanceBefore: 100, balanceAfter: 150, reference: 'r1' },
+          },
         ]));
 
     it('rejects a deposit to an account that does not exist', () =>
@@ -73,7 +79,10 @@ describe('Account decider', () => {
       given([opened])
         .when({ type: 'DepositMoney', accountId, amount: 50, currency: 'EUR' })
         .then([
-          { type: 'MoneyDeposited', data: { accountId, amount: 50, balanceAfter: 50, reference: undefined } },
+          {
+            type: 'MoneyDeposited',
+            data: { accountId, amount: 50, balanceBefore: 0, balanceAfter: 50, reference: undefined },
+          },
         ]));
 
     it('rejects a deposit that would take the balance over the limit', () =>

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Actor, actsFor } from '../shared/actor.js';
 import type { Aggregate, Decider } from '../shared/decider.js';
 import { DomainError } from '../shared/domain-error.js';
+import { eventHistory, eventVersions } from '../shared/event-versions.js';
 import { Amount, Currency, MAX_BALANCE } from '../shared/money.js';
 
 export const AccountId = z
@@ -55,11 +56,14 @@ export const AccountOpened = z.object({
   type: z.literal('AccountOpened'),
   data: z.object({ accountId: AccountId, owner: Owner, ownerId: Actor.shape.subject, currency: Currency }),
 });
+// Version 2 (current): a deposit also records the balance it started from, so a statement line
+// reads alone. Version 1 is below, with how its events read as version 2.
 export const MoneyDeposited = z.object({
   type: z.literal('MoneyDeposited'),
   data: z.object({
     accountId: AccountId,
     amount: Amount,
+    balanceBefore: z.number().int().nonnegative(),
     balanceAfter: z.number().int().nonnegative(),
     reference: Reference.optional(),
   }),
@@ -85,6 +89,31 @@ export const AccountEvent = z.discriminatedUnion('type', [
 ]);
 export type AccountEvent = z.infer<typeof AccountEvent>;
 export const accountEventTypes = AccountEvent.options.map((o) => o.shape.type.value);
+
+// ── Older versions ──────────────────────────────────────────────────────────
+// What earlier releases wrote, kept as they were: stored events are never rewritten, and reading
+// upcasts them. Never change a schema here; a new shape is a new version.
+
+/** MoneyDeposited version 1: without `balanceBefore`. */
+export const MoneyDepositedV1 = z.object({
+  type: z.literal('MoneyDeposited'),
+  data: z.object({
+    accountId: AccountId,
+    amount: Amount,
+    balanceAfter: z.number().int().nonnegative(),
+    reference: Reference.optional(),
+  }),
+});
+
+export const moneyDepositedHistory = eventHistory(MoneyDepositedV1).to(MoneyDeposited, (v1) => ({
+  ...v1,
+  // What the balance was is in the event itself. A version 1 deposit with less after it than its
+  // amount (no release wrote one) gives a negative balance, which version 2 refuses: it parks.
+  balanceBefore: v1.balanceAfter - v1.amount,
+}));
+
+/** How account events are read back (upcast to the current version) and which version is written. */
+export const accountEvents = eventVersions(AccountEvent, [moneyDepositedHistory]);
 
 // ── State ───────────────────────────────────────────────────────────────────
 export type AccountState =
@@ -148,7 +177,12 @@ export const decide = (command: AccountCommand, state: AccountState): AccountEve
       if (balanceAfter > MAX_BALANCE)
         throw reject('balance_limit_exceeded', `balance may not exceed ${MAX_BALANCE}`);
       const { accountId, amount, reference } = command;
-      return [{ type: 'MoneyDeposited', data: { accountId, amount, balanceAfter, reference } }];
+      return [
+        {
+          type: 'MoneyDeposited',
+          data: { accountId, amount, balanceBefore: balance, balanceAfter, reference },
+        },
+      ];
     }
     case 'WithdrawMoney': {
       const { balance } = requireOwner(requireOpen(state, command.currency), command.by);
@@ -194,7 +228,7 @@ export const accountDecider: Decider<AccountCommand, AccountEvent, AccountState>
 export const accountAggregate: Aggregate<AccountCommand, AccountEvent, AccountState> = {
   category: 'account',
   decider: accountDecider,
-  parseEvent: (event) => AccountEvent.parse(event),
+  ...accountEvents,
   // A cold account reads at most 100 events after its snapshot. Bump the version when the fold
   // changes in a way AccountStateSchema and evolve's own text do not show (domain/shared/snapshot-policy.ts).
   snapshot: { every: 100, version: 1, schema: AccountStateSchema },

@@ -1,18 +1,16 @@
-import { z } from 'zod';
-import { AccountEvent, accountAggregate } from '../../domain/accounts/account.js';
+import { type AccountEvent, accountAggregate } from '../../domain/accounts/account.js';
 import { streamIdFor } from '../../domain/shared/decider.js';
 import type { RecordedEvent } from '../../infra/event-store/event-store.js';
 import { occurredAt } from '../engine/event-time.js';
 
 /**
- * A recorded account event, checked against the domain's schemas. The stream must be the
- * account's own: documents are guarded by the stream's revision, so an event filed under another
- * stream would corrupt them. Anything that does not check out throws, and the event is parked.
+ * A recorded account event in its current shape (upcast from the version it was stored at), checked
+ * against the domain's schemas. The stream must be the account's own: documents are guarded by the
+ * stream's revision, so an event filed under another stream would corrupt them. Anything that does
+ * not check out throws (a version newer than this code too), and the event is parked.
  */
 export const readAccountEvent = (recorded: RecordedEvent): { event: AccountEvent; at: string } => {
-  const parsed = AccountEvent.safeParse(recorded);
-  if (!parsed.success) throw new Error(`invalid ${recorded.type}: ${z.prettifyError(parsed.error)}`);
-  const event = parsed.data;
+  const event = accountAggregate.parseEvent(recorded);
   const expected = streamIdFor(accountAggregate, event.data.accountId);
   if (recorded.streamId !== expected)
     throw new Error(

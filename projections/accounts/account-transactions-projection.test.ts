@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import { applyEvents, projectionSpec, readModel } from '../engine/testing/projection-spec.js';
-import { recordedEvents, testTime } from '../engine/testing/recorded-events.js';
+import { testTime } from '../engine/testing/recorded-events.js';
 import { accountTransactionsProjection } from './account-transactions-projection.js';
+import { atVersion, recordedAccountEvents as recordedEvents } from './testing/recorded-account-events.js';
 
 const stream = 'account-a';
 const opened = {
@@ -13,7 +14,7 @@ const opened = {
 const deposited = {
   streamId: stream,
   type: 'MoneyDeposited',
-  data: { accountId: 'a', amount: 500, balanceAfter: 500, reference: 'invoice-7' },
+  data: { accountId: 'a', amount: 500, balanceBefore: 0, balanceAfter: 500, reference: 'invoice-7' },
 };
 const withdrawn = {
   streamId: stream,
@@ -38,6 +39,7 @@ describe('account-transactions projection', () => {
           revision: 1,
           kind: 'deposit',
           amount: 500,
+          balanceBefore: 0,
           balanceAfter: 500,
           reference: 'invoice-7',
           at: testTime(2),
@@ -55,12 +57,33 @@ describe('account-transactions projection', () => {
           revision: 2,
           kind: 'withdrawal',
           amount: 200,
+          balanceBefore: 500,
           balanceAfter: 300,
           reference: null,
           at: testTime(3),
         },
       ],
     }));
+
+  it('MoneyDeposited version 1 (no balanceBefore): the balance before, from the balance after and the amount', () => {
+    const { balanceBefore: _, ...v1 } = deposited.data;
+    return spec
+      .given(
+        atVersion(recordedEvents([opened, { ...deposited, data: { ...v1, balanceAfter: 700 } }]).slice(1), 1),
+      )
+      .then({
+        account_transactions: [
+          expect.objectContaining({ _id: 'a:1', amount: 500, balanceBefore: 200, balanceAfter: 700 }),
+        ],
+      });
+  });
+
+  it('a deposit of a version newer than this code: refused, naming it (the projector parks it)', () =>
+    spec
+      .given(atVersion(recordedEvents([opened, deposited]).slice(1), 3))
+      .thenThrows(
+        /MoneyDeposited \(stream account-a, revision 1\) is version 3, newer than this code reads/,
+      ));
 
   it('refuses an event type it does not read', () =>
     spec.given(recordedEvents([opened])).thenThrows(/does not read AccountOpened/));

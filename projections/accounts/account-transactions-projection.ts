@@ -12,6 +12,8 @@ export type AccountTransactionDocument = Document & {
   revision: number;
   kind: 'deposit' | 'withdrawal';
   amount: number;
+  /** In minor units, as the balance stood before this transaction. */
+  balanceBefore: number;
   balanceAfter: number;
   /** What the client sent with the command (for a transfer, the transfer id); null when nothing. */
   reference: string | null;
@@ -37,6 +39,8 @@ export const accountTransactionsProjection = (): Projection => ({
       accountId,
       kind: event.type === 'MoneyDeposited' ? 'deposit' : 'withdrawal',
       amount,
+      // A deposit records it (version 2; upcast from version 1 when read); a withdrawal's follows.
+      balanceBefore: event.type === 'MoneyDeposited' ? event.data.balanceBefore : balanceAfter + amount,
       balanceAfter,
       reference: reference ?? null,
       at,

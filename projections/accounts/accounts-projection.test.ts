@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createEmbeddedReadStore } from '../../infra/read-store/embedded-read-store.js';
 import { applyEvents, projectionSpec, readModel } from '../engine/testing/projection-spec.js';
-import { recordedEvents, testTime } from '../engine/testing/recorded-events.js';
+import { testTime } from '../engine/testing/recorded-events.js';
 import { accountsProjection } from './accounts-projection.js';
+import { recordedAccountEvents as recordedEvents } from './testing/recorded-account-events.js';
 
 const opened = {
   streamId: 'account-a',
@@ -12,7 +13,7 @@ const opened = {
 const deposited = (amount: number, balanceAfter: number) => ({
   streamId: 'account-a',
   type: 'MoneyDeposited',
-  data: { accountId: 'a', amount, balanceAfter, reference: 'r1' },
+  data: { accountId: 'a', amount, balanceBefore: balanceAfter - amount, balanceAfter, reference: 'r1' },
 });
 const withdrawn = (amount: number, balanceAfter: number) => ({
   streamId: 'account-a',

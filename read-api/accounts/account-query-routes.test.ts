@@ -165,6 +165,7 @@ describe('GET /accounts/:id/transactions', () => {
       revision: 1,
       kind: 'deposit',
       amount: 10,
+      balanceBefore: 0,
       balanceAfter: 10,
       reference: 'ref-1',
       at: '2026-01-02T00:00:00.000Z',

@@ -23,6 +23,7 @@ export const toTransactionView = (doc: AccountTransactionDocument): TransactionV
   revision: doc.revision,
   kind: doc.kind,
   amount: doc.amount,
+  balanceBefore: doc.balanceBefore,
   balanceAfter: doc.balanceAfter,
   reference: doc.reference,
   at: doc.at,

@@ -63,6 +63,7 @@ describe.each(['in-process', 'polling'] as const)('read your writes (%s checkpoi
         revision: 1,
         kind: 'deposit',
         amount: 700,
+        balanceBefore: 0,
         balanceAfter: 700,
         reference: 'salary',
         at: expect.any(String),

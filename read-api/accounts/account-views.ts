@@ -24,6 +24,7 @@ export const TransactionView = z
     revision: z.number().int().nonnegative(),
     kind: z.enum(['deposit', 'withdrawal']),
     amount: z.number().int().positive(),
+    balanceBefore: z.number().int().nonnegative().describe('The balance before this transaction'),
     balanceAfter: z.number().int().nonnegative(),
     reference: z.string().nullable(),
     at: z.string(),

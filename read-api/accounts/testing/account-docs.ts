@@ -30,6 +30,7 @@ export const transactionDoc = (
   revision,
   kind: 'deposit',
   amount: 10,
+  balanceBefore: 10 * (revision - 1),
   balanceAfter: 10 * revision,
   reference: `ref-${revision}`,
   at: '2026-01-02T00:00:00.000Z',
