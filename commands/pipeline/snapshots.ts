@@ -133,9 +133,17 @@ export const createSnapshots = (options: SnapshotOptions | undefined) => {
         if (!filter) return known;
         const data = { eventId: known.eventId, state, keys: keyFilterToJson(filter) };
         const version = snapshotVersion(aggregate, policy);
-        options.store
-          .save({ streamId, revision: known.revision, version, data: data satisfies z.input<typeof Payload> })
-          .catch((error: unknown) => failed(error, streamId));
+        // After this turn of the event loop: a synchronous store (SQLite) would write inside the command.
+        setImmediate(() =>
+          options.store
+            .save({
+              streamId,
+              revision: known.revision,
+              version,
+              data: data satisfies z.input<typeof Payload>,
+            })
+            .catch((error: unknown) => failed(error, streamId)),
+        );
         return { ...known, snapshotAt: known.revision, keyFilter: { revision: known.revision, filter } };
       } catch (error) {
         failed(error, streamId);
