@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Aggregate, Decider } from '../shared/decider.js';
 import { DomainError, type DomainErrorKind } from '../shared/domain-error.js';
+import { eventVersions } from '../shared/event-versions.js';
 
 // scaffold:note The template `npm run new-aggregate` copies (app/modules/sticky-notes.ts says more).
 // scaffold:note Lines like these, marked `// scaffold:`, show it where the fields and commands it is
@@ -71,6 +72,12 @@ export const StickyNoteEvent = z.discriminatedUnion('type', [
 ]);
 export type StickyNoteEvent = z.infer<typeof StickyNoteEvent>;
 export const stickyNoteEventTypes = StickyNoteEvent.options.map((o) => o.shape.type.value);
+/**
+ * How stored events are read back, and the version each type is written at. When an event's
+ * shape changes, keep the old schema as a version and list its history here, so the events
+ * already stored still read (docs/evolving-events.md).
+ */
+export const stickyNoteEvents = eventVersions(StickyNoteEvent, []);
 
 // ── State ───────────────────────────────────────────────────────────────────
 // Only what the rules need: the decider never shows state to anyone, the read model does.
@@ -153,5 +160,5 @@ export const stickyNoteAggregate: Aggregate<StickyNoteCommand, StickyNoteEvent, 
   // Streams are stickyNote-<id>. No "-" in a category: EventStoreDB's $by_category splits at the first.
   category: 'stickyNote',
   decider: stickyNoteDecider,
-  parseEvent: (event) => StickyNoteEvent.parse(event),
+  ...stickyNoteEvents,
 };

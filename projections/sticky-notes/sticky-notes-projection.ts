@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { streamIdFor } from '../../domain/shared/decider.js';
 import {
-  StickyNoteEvent,
+  type StickyNoteEvent,
   type StickyNoteFields,
   stickyNoteAggregate,
   stickyNoteEventTypes,
@@ -35,15 +34,14 @@ export const stickyNoteCacheKey = (stickyNoteId: string): string => `sticky-note
 const stickyNoteSummary = ({ _id, ...summary }: StickyNoteDocument) => summary;
 
 /**
- * A recorded sticky note event, checked against the domain's schemas, in its own stream: documents
- * are guarded by that stream's revision, so an event filed elsewhere would corrupt them. Anything
- * that does not check out throws, and the projector parks the event. (When a second projection
- * reads these events, move this into a file of its own that both import.)
+ * A recorded sticky note event in its current shape (upcast from the version it was stored at; a
+ * version newer than this code throws), checked against the domain's schemas, in its own stream:
+ * documents are guarded by that stream's revision, so an event filed elsewhere would corrupt them.
+ * Anything that does not check out throws, and the projector parks the event. (When a second
+ * projection reads these events, move this into a file of its own that both import.)
  */
 const readStickyNoteEvent = (recorded: RecordedEvent): { event: StickyNoteEvent; at: string } => {
-  const parsed = StickyNoteEvent.safeParse(recorded);
-  if (!parsed.success) throw new Error(`invalid ${recorded.type}: ${z.prettifyError(parsed.error)}`);
-  const event = parsed.data;
+  const event = stickyNoteAggregate.parseEvent(recorded);
   const expected = streamIdFor(stickyNoteAggregate, event.data.stickyNoteId);
   if (recorded.streamId !== expected)
     throw new Error(
