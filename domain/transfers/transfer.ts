@@ -3,6 +3,7 @@ import { AccountId } from '../accounts/account.js';
 import { Actor } from '../shared/actor.js';
 import type { Aggregate, Decider } from '../shared/decider.js';
 import { DomainError, type DomainErrorKind } from '../shared/domain-error.js';
+import { eventVersions } from '../shared/event-versions.js';
 import { Amount, Currency } from '../shared/money.js';
 
 /**
@@ -146,6 +147,8 @@ export const TransferEvent = z.discriminatedUnion('type', [
 ]);
 export type TransferEvent = z.infer<typeof TransferEvent>;
 export const transferEventTypes = TransferEvent.options.map((o) => o.shape.type.value);
+/** How transfer events are read back and written: every type still at version 1. */
+export const transferEvents = eventVersions(TransferEvent, []);
 /** The events after which nothing more happens to a transfer. */
 export const transferOutcomeTypes = ['TransferCompleted', 'TransferFailed'] as const;
 
@@ -329,5 +332,5 @@ export const transferDecider: Decider<TransferCommand, TransferEvent, TransferSt
 export const transferAggregate: Aggregate<TransferCommand, TransferEvent, TransferState> = {
   category: 'transfer',
   decider: transferDecider,
-  parseEvent: (event) => TransferEvent.parse(event),
+  ...transferEvents,
 };

@@ -93,6 +93,16 @@ describe('transfers projection', () => {
       .given(recordedEvents([{ ...requested, data: { ...requested.data, amount: 0 } }]))
       .thenThrows(/amount/));
 
+  it('rejects an event of a version newer than this code (the projector parks it)', () =>
+    spec
+      .given(
+        recordedEvents([requested]).map((event) => ({
+          ...event,
+          metadata: { ...event.metadata, schemaVersion: 2 },
+        })),
+      )
+      .thenThrows(/TransferRequested \(stream transfer-t1, revision 0\) is version 2, newer than this code/));
+
   it('rejects an event filed under another transfer’s stream', () =>
     spec
       .given(recordedEvents([{ ...requested, streamId: 'transfer-t2' }]))

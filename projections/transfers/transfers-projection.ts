@@ -1,7 +1,6 @@
 import { streamIdFor } from '../../domain/shared/decider.js';
 import {
   type TransferEvent,
-  TransferEvent as TransferEventSchema,
   type TransferFailureReason,
   transferAggregate,
   transferEventTypes,
@@ -36,11 +35,12 @@ export type TransferDocument = Document & {
 };
 
 /**
- * A recorded transfer event, checked against the domain's schemas, in its own transfer's stream
- * (documents are guarded by that stream's revision). Anything else throws, and the event parks.
+ * A recorded transfer event in its current shape (a version newer than this code throws), checked
+ * against the domain's schemas, in its own transfer's stream (documents are guarded by that
+ * stream's revision). Anything else throws, and the event parks.
  */
 const readTransferEvent = (recorded: RecordedEvent): { event: TransferEvent; at: string } => {
-  const event = TransferEventSchema.parse(recorded);
+  const event = transferAggregate.parseEvent(recorded);
   const expected = streamIdFor(transferAggregate, event.data.transferId);
   if (recorded.streamId !== expected)
     throw new Error(
