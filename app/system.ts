@@ -223,6 +223,7 @@ export const startSystem = async (
       stateCacheSize: config.COMMAND_STATE_CACHE_SIZE,
       snapshots,
       instrumentation,
+      idempotencyRetentionMs: Math.round(config.IDEMPOTENCY_RETENTION_HOURS * 3_600_000),
       routes: commandRoutesOf(modules, config),
     });
   if (reads && readStore && cache) {

@@ -87,6 +87,18 @@ describe('config: COMMAND_STATE_CACHE_SIZE', () => {
   });
 });
 
+describe('config: IDEMPOTENCY_RETENTION_HOURS', () => {
+  it('remembers a key for 24 hours unless set; fractions of an hour are allowed', () => {
+    expect(loadConfig({}).IDEMPOTENCY_RETENTION_HOURS).toBe(24);
+    expect(loadConfig({ IDEMPOTENCY_RETENTION_HOURS: '0.5' }).IDEMPOTENCY_RETENTION_HOURS).toBe(0.5);
+    expect(loadConfig({ IDEMPOTENCY_RETENTION_HOURS: '168' }).IDEMPOTENCY_RETENTION_HOURS).toBe(168);
+  });
+
+  it.each(['0', '-1', 'a day', '8761'])('refuses %j, naming IDEMPOTENCY_RETENTION_HOURS', (value) => {
+    expect(() => loadConfig({ IDEMPOTENCY_RETENTION_HOURS: value })).toThrow(/IDEMPOTENCY_RETENTION_HOURS/);
+  });
+});
+
 describe('config: HTTP limits and CORS_ORIGINS', () => {
   it('has bounded connections and timeouts unless set', () => {
     expect(loadConfig({})).toMatchObject({

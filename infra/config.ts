@@ -237,6 +237,11 @@ export const ConfigSchema = z.object({
    */
   COMMAND_STATE_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(4096),
   /**
+   * How long an Idempotency-Key is remembered, in hours (fractions allowed): a repeat within it is
+   * replayed, after it the request is new. Records past it are deleted (EventStoreDB: `$maxAge`).
+   */
+  IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().positive().max(8760).default(24),
+  /**
    * Longest a read with x-min-position waits for the read model to reach that position before it
    * answers 503 with Retry-After.
    */
