@@ -16,9 +16,9 @@ const MAX_INTERVAL_MS = 60 * 60 * 1000;
  * Deletes idempotency records past their retention, so that the embedded stores do not grow with
  * every key ever used: at start, then every `intervalMs`, on a timer that keeps no process alive.
  * A record is gone at most one interval after it expired; until then `find` ignores it anyway.
- * Only stores that delete streams (expireStreams) are swept; EventStoreDB removes record streams
- * itself, by their `$maxAge` (idempotency.ts). A pass that fails is reported and tried again at the
- * next interval: nothing depends on it but disk space.
+ * Only stores that delete streams (expireStreams) are swept; on EventStoreDB record streams carry
+ * `$maxAge` instead (idempotency.ts, and what it does not reclaim). A pass that fails is reported
+ * and tried again at the next interval: nothing depends on it but disk space.
  */
 export const startIdempotencySweep = ({
   eventStore,

@@ -20,9 +20,10 @@ import { IdempotencyKeyReusedError, SCHEMA_VERSION } from './handle-command.js';
  * append nothing and record nothing, so retrying one decides again.
  *
  * A record is kept for a retention (default 24 hours, as the IETF Idempotency-Key draft suggests):
- * after it, the key is forgotten and a request under it is new. The space goes per store: on
- * EventStoreDB each record stream carries `$maxAge` (= the retention), so the server's scavenge
- * removes it; the embedded stores delete expired record streams (idempotency-sweep.ts).
+ * after it, the key is forgotten and a request under it is new. The embedded stores delete expired
+ * record streams (idempotency-sweep.ts). On EventStoreDB each record stream carries `$maxAge` (=
+ * the retention): reads no longer see an expired record, and a scavenge removes a key's earlier
+ * records but never a stream's last event, so each key used keeps one record in the log.
  */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;

@@ -117,14 +117,15 @@ export interface EventStore {
    * before `olderThan`. Nothing else changes: no other event's position, and no position is used
    * again, because the stream holding the log's last event is kept until something follows it. A
    * stream with a damaged event is kept too, for `verify` to report. Returns how many streams went.
-   * The embedded stores have it; EventStoreDB reclaims space itself (setStreamMaxAge).
+   * The embedded stores have it; EventStoreDB has setStreamMaxAge instead.
    */
   expireStreams?(prefix: string, olderThan: Date): Promise<number>;
 
   /**
    * Lets the store drop the stream's events once they are `maxAgeMs` old (EventStoreDB's `$maxAge`
-   * stream metadata, rounded up to whole seconds; its scavenge reclaims the space). Stream reads may
-   * leave out events past that age; reads of `$all` may still return them until they are gone.
+   * stream metadata, rounded up to whole seconds). Stream reads may leave out events past that
+   * age; reads of `$all` still return them until they are gone. On EventStoreDB they go when the
+   * node scavenges, all but the stream's last event, which a scavenge always keeps.
    */
   setStreamMaxAge?(streamId: string, maxAgeMs: number): Promise<void>;
 

@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 const target = () => realServer ?? testServer.url;
 const ESDB_EXPIRES_ITSELF =
-  'the server removes streams past their $maxAge when it scavenges (setStreamMaxAge)';
+  'it deletes nothing on request: a node drops events past their $maxAge when it scavenges (setStreamMaxAge)';
 
 describe(realServer ? 'EventStoreDB (EVENTSTORE_URL)' : 'EventStoreDB (wire-level test server)', () => {
   if (realServer)

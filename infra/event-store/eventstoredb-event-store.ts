@@ -180,7 +180,8 @@ export const createEventStoreDbEventStore = (connection: string | EventStoreDBCl
     damagedEvents: damaged.list,
 
     // An append of a `$metadata` event to `$$<stream>` (the client's setStreamMetadata); `$maxAge`
-    // is in whole seconds. The server's scavenge removes the events past it.
+    // is in whole seconds. A scavenge removes the events past it, except the stream's last one
+    // (KurrentDB's EventCalculator keeps every stream's last event; only a tombstone lets it go).
     setStreamMaxAge: (streamId, maxAgeMs) =>
       unavailableOnTransient('set stream metadata', async () => {
         await client.setStreamMetadata(streamId, { maxAge: Math.max(1, Math.ceil(maxAgeMs / 1000)) });
