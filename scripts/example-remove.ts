@@ -44,10 +44,19 @@ export const example = {
     'scripts/bench-read-store-scan.ts',
     'scripts/bench-write.ts',
     'scripts/bench-restart.ts',
+    'scripts/bench-snapshots.ts',
     'scripts/seed.ts',
     'scripts/seed.test.ts',
   ],
-  npmScripts: ['bench:write', 'bench:read', 'bench:hot', 'bench:read-store', 'bench:restart', 'seed'],
+  npmScripts: [
+    'bench:write',
+    'bench:read',
+    'bench:hot',
+    'bench:read-store',
+    'bench:restart',
+    'bench:snapshots',
+    'seed',
+  ],
 } as const;
 
 const MODULE_LIST = 'app/modules.ts';
