@@ -1,6 +1,7 @@
 import { accountEventTypes } from '../../domain/accounts/account.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Document } from '../../infra/read-store/read-store.js';
+import { accountReadyView } from '../../read-api/accounts/account-cache-entry.js';
 import { cacheDocuments } from '../engine/cache-documents.js';
 import { guardedUpsert } from '../engine/guarded-upsert.js';
 import type { Projection } from '../engine/projection.js';
@@ -24,7 +25,10 @@ export type AccountDocument = Document & {
   updatedAt: string;
 };
 
-/** The cache entry of an account summary: the document without its storage key. */
+/**
+ * The cache entry of an account: GET /accounts/:id's ready response (the document without its
+ * storage key, checked against the view and serialized once, with its ETag and owner).
+ */
 export const accountCacheKey = (accountId: string): string => `account:${accountId}`;
 const accountSummary = ({ _id, ...summary }: AccountDocument) => summary;
 
@@ -76,7 +80,7 @@ export const accountsProjection = ({ cache }: AccountsProjectionOptions = {}): P
       collection: ACCOUNTS,
       key: accountCacheKey,
       version: (doc) => doc.revision,
-      value: accountSummary,
+      entry: (doc) => accountReadyView.entryOf(accountSummary(doc)),
       ttlSeconds: cache.ttlSeconds,
     }),
   }),

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Cache } from '../../infra/cache/cache.js';
+import { createLruCache } from '../../infra/cache/lru-cache.js';
 import { createRedisCache } from '../../infra/cache/redis-cache.js';
 import {
   type RedisServer,
@@ -59,6 +61,41 @@ describe('cache-aside', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ total: 50 });
     expect(harness.readApi.stats()).toMatchObject({ cacheInvalid: 1, cacheHits: 0 });
+  });
+});
+
+describe('a cache that does not answer', () => {
+  it('is a miss after the cache timeout, call by call, while calls that answer go through', async () => {
+    const inner = createLruCache();
+    let hang = true;
+    // A cache whose reads of one key never settle while `hang` holds, the rest answering at once.
+    const stuck: Cache = {
+      ...inner,
+      get: (key) => (hang && key === counterCacheKey('slow') ? new Promise<never>(() => {}) : inner.get(key)),
+    };
+    harness = await startReadApi({ queries: [fixtureQueryRoutes], cache: stuck });
+    await harness.seed(COUNTERS, [counterDoc('slow', { total: 1 }), counterDoc('fast', { total: 2 })]);
+    await get('/counters/fast');
+    await vi.waitFor(() => expect(harness!.readApi.stats().cacheFills).toBe(1));
+
+    const started = performance.now();
+    const [slow1, fast, slow2] = await Promise.all([
+      get('/counters/slow'),
+      get('/counters/fast'),
+      get('/counters/slow'),
+    ]);
+    const waited = performance.now() - started;
+    expect([slow1, fast, slow2].map((response) => response.json().total)).toEqual([1, 2, 1]);
+    // The harness's READ_CACHE_TIMEOUT_MS is 500: both stuck reads waited for it, and not much longer.
+    expect(waited).toBeGreaterThanOrEqual(450);
+    expect(waited).toBeLessThan(5_000);
+    expect(harness.readApi.stats()).toMatchObject({ cacheErrors: 2, cacheHits: 1 });
+
+    // The stuck reads filled the cache from the read model; once it answers, both are hits.
+    hang = false;
+    expect((await get('/counters/slow')).json().total).toBe(1);
+    expect((await get('/counters/fast')).json().total).toBe(2);
+    expect(harness.readApi.stats().cacheHits).toBe(3);
   });
 });
 

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Cache } from '../../infra/cache/cache.js';
 import type { Logger } from '../../infra/logger.js';
 import type { ReadStats } from '../read-stats.js';
+import type { ReadyResponse, ReadyView } from './ready-response.js';
 
 export type CacheAsideOptions = {
   cache: Cache;
@@ -16,15 +17,65 @@ class CacheTimeoutError extends Error {
   override readonly name = 'CacheTimeoutError';
 }
 
-const within = <T>(operation: Promise<T>, timeoutMs: number): Promise<T> => {
+const FAILED = Symbol('cache failed');
+
+type Pending = { deadline: number; reject: (error: Error) => void; settled: boolean };
+
+/**
+ * Bounds cache calls by `timeoutMs` with one timer for all of them, not a timer (and a race) per
+ * call: calls are queued in the order they started, which with one bound is the order of their
+ * deadlines, and the timer is armed for the oldest unsettled one.
+ */
+const createDeadlines = (timeoutMs: number) => {
+  let queue: Pending[] = [];
+  let head = 0;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new CacheTimeoutError(`cache did not answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
+
+  const dropSettled = () => {
+    while (head < queue.length && queue[head]?.settled) head++;
+    if (head > 1024 && head * 2 > queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+  };
+  const arm = () => {
+    dropSettled();
+    const next = queue[head];
+    if (timer !== undefined || next === undefined) return;
+    timer = setTimeout(expire, Math.max(0, next.deadline - performance.now()));
+    timer.unref();
+  };
+  const expire = () => {
+    timer = undefined;
+    const now = performance.now();
+    for (; head < queue.length; head++) {
+      const pending = queue[head] as Pending;
+      if (pending.settled) continue;
+      if (pending.deadline > now) break;
+      pending.settled = true;
+      pending.reject(new CacheTimeoutError(`cache did not answer within ${timeoutMs} ms`));
+    }
+    arm();
+  };
+
+  return <T>(operation: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const pending: Pending = { deadline: performance.now() + timeoutMs, reject, settled: false };
+      queue.push(pending);
+      arm();
+      operation.then(
+        (value) => {
+          if (pending.settled) return;
+          pending.settled = true;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (pending.settled) return;
+          pending.settled = true;
+          reject(error);
+        },
+      );
+    });
 };
 
 /**
@@ -34,6 +85,7 @@ const within = <T>(operation: Promise<T>, timeoutMs: number): Promise<T> => {
  */
 export const createCacheAside = ({ cache, logger, stats, ttlSeconds, timeoutMs }: CacheAsideOptions) => {
   let failing = false;
+  const within = createDeadlines(timeoutMs);
 
   const succeeded = () => {
     if (!failing) return;
@@ -47,17 +99,59 @@ export const createCacheAside = ({ cache, logger, stats, ttlSeconds, timeoutMs }
     logger.warn({ err: error, key }, 'cache unavailable: reading from the read model');
   };
 
+  /** The entry's text, undefined when absent, FAILED when the cache failed (counted and logged). */
+  const read = async (key: string): Promise<string | undefined | typeof FAILED> => {
+    try {
+      const text = await within(cache.get(key));
+      succeeded();
+      return text;
+    } catch (error) {
+      failed(error, key);
+      return FAILED;
+    }
+  };
+
   return {
-    /** The cached view, or undefined on a miss, a failure or an entry that does not parse. */
-    async get<View>(key: string, schema: z.ZodType<View>): Promise<View | undefined> {
-      let text: string | undefined;
-      try {
-        text = await within(cache.get(key), timeoutMs);
-        succeeded();
-      } catch (error) {
-        failed(error, key);
+    /**
+     * The ready response cached under `key`: sent as it is, neither parsed nor serialized again.
+     * Undefined on a miss, a failure, or an entry that is not a ready response of `view` (another
+     * format, another shape of the view, garbage): such an entry is counted, logged and read around.
+     */
+    async ready(key: string, view: ReadyView<unknown>): Promise<ReadyResponse | undefined> {
+      const entry = await read(key);
+      if (entry === FAILED) return undefined;
+      if (entry === undefined) {
+        stats.cacheMisses++;
         return undefined;
       }
+      const response = view.decode(entry);
+      if (response === undefined) {
+        stats.cacheInvalid++;
+        logger.warn({ key }, 'cache entry is not a ready response of its view: ignored');
+        return undefined;
+      }
+      stats.cacheHits++;
+      return response;
+    },
+
+    /**
+     * Writes a ready response made from the read model back to the cache, without making the
+     * caller wait. The port keeps a newer version, so this never hides what the projector wrote.
+     */
+    fillReady(key: string, view: ReadyView<unknown>, response: ReadyResponse, version: number): void {
+      within(cache.set(key, view.encode(response), { version, ttlSeconds })).then(
+        (stored) => {
+          succeeded();
+          if (stored) stats.cacheFills++;
+        },
+        (error: unknown) => failed(error, key),
+      );
+    },
+
+    /** The cached view, or undefined on a miss, a failure or an entry that does not parse. */
+    async get<View>(key: string, schema: z.ZodType<View>): Promise<View | undefined> {
+      const text = await read(key);
+      if (text === FAILED) return undefined;
       if (text === undefined) {
         stats.cacheMisses++;
         return undefined;
@@ -77,7 +171,7 @@ export const createCacheAside = ({ cache, logger, stats, ttlSeconds, timeoutMs }
      * The port keeps a newer version, so this never hides what the projector wrote meanwhile.
      */
     fill(key: string, view: unknown, version: number): void {
-      within(cache.set(key, JSON.stringify(view), { version, ttlSeconds }), timeoutMs).then(
+      within(cache.set(key, JSON.stringify(view), { version, ttlSeconds })).then(
         (stored) => {
           succeeded();
           if (stored) stats.cacheFills++;

@@ -1,3 +1,4 @@
+import type { Authentication } from '../../infra/auth/authenticate.js';
 import type { Cache } from '../../infra/cache/cache.js';
 import { createLruCache } from '../../infra/cache/lru-cache.js';
 import { createHttpApp, type HttpApp } from '../../infra/http/create-http-app.js';
@@ -78,13 +79,15 @@ export const startReadApi = async (options: {
   openApiTags?: readonly { name: string; description: string }[];
   /** Plain reads go to a replica of their own; reads that waited for a position, to `readStore`. */
   laggingReplica?: boolean;
+  /** Default: off (every request an admin); give one to test who may read what. */
+  auth?: Authentication;
 }): Promise<Harness> => {
   const readStore = createEmbeddedReadStore();
   const replica = options.laggingReplica ? createEmbeddedReadStore() : readStore;
   const cache = options.cache ?? createLruCache();
   const calls: CallLog = [];
   const app = createHttpApp({
-    auth: { disabled: true },
+    auth: options.auth ?? { disabled: true },
     logger: createLogger({ level: 'silent' }),
     bodyLimit: 1024,
     ...(options.openApiTags && { openApiTags: options.openApiTags }),
