@@ -35,6 +35,7 @@ import {
   readYourWritesInProcess,
   readYourWritesOverHttp,
 } from './bench-projections-read-your-writes.js';
+import { reportFigures } from './bench-results.js';
 import { formatTable, median, percentile } from './bench-table.js';
 
 const events = Number(process.env.BENCH_EVENTS ?? 50_000);
@@ -85,6 +86,16 @@ const catchUpSection = async () => {
           }
         }
       }
+      const perSecond = (variant: CatchUpVariant) =>
+        matching / median((runs.get(variant) ?? []).map((run) => run.seconds));
+      reportFigures([
+        {
+          figure: `projection catch-up from cold, embedded: ${projection.name}, events/s`,
+          value: number(perSecond('projector, embedded read store')),
+          reference: `log read alone: ${number(perSecond('log read'))}; writes discarded: ${number(perSecond('projector, writes discarded'))}`,
+          goal: '≥ 50,000',
+        },
+      ]);
       for (const variant of CATCH_UP_VARIANTS) {
         const timed = runs.get(variant) ?? [];
         const seconds = median(timed.map((run) => run.seconds));
@@ -139,7 +150,19 @@ if (!only || only === 'http') {
   console.log(
     `read your writes over HTTP — the fixture app as a process, default settings, a bearer token; ${rywWrites} POST-then-GET a round × ${rounds} rounds; the GET's latency`,
   );
-  console.log(
-    `\n${latencyTable('PROJECTION_FLUSH', await readYourWritesOverHttp({ writes: rywWrites, rounds }))}\n`,
-  );
+  const latencies = await readYourWritesOverHttp({ writes: rywWrites, rounds });
+  console.log(`\n${latencyTable('PROJECTION_FLUSH', latencies)}\n`);
+  const p50 = (key: string) =>
+    percentile(
+      [...(latencies.get(key) ?? [])].sort((a, b) => a - b),
+      0.5,
+    ).toFixed(2);
+  reportFigures([
+    {
+      figure: 'read-your-writes: GET with x-min-position right after a write, low load, p50',
+      value: `${p50('idle')} ms`,
+      reference: `timer flush (the old way): ${p50('timer')} ms; the same GET without x-min-position: ${p50('idle, no x-min-position')} ms`,
+      goal: '≤ 5 ms',
+    },
+  ]);
 }

@@ -30,6 +30,7 @@ import { checkpointStore } from '../projections/engine/checkpoint-store.js';
 import { ensureIndexes } from '../projections/engine/collections.js';
 import { accountReadModel } from '../read-api/accounts/account-read-model.js';
 import { createScanReadStore } from './bench-read-store-scan.js';
+import { reportFigures } from './bench-results.js';
 import { formatTable, median, percentile } from './bench-table.js';
 
 const { values: args } = parseArgs({
@@ -189,6 +190,14 @@ const run = async () => {
         ],
       )}`,
     );
+    reportFigures([
+      {
+        figure: `transactions?limit=50 from the embedded read store, p50, ${documents.toLocaleString('en')} transactions`,
+        value: ms(sqliteQuery.p50),
+        reference: `the old in-memory store's scan: ${ms(scanQuery.p50)}`,
+        goal: '≤ 5 ms at 1M',
+      },
+    ]);
     console.log(
       `\nqueries: ${queries} on the new store, ${referenceQueries} on the old; restart: median of ${restarts.length} (${restarts.map((t) => t.toFixed(0)).join(', ')} ms), OS page cache warm`,
     );

@@ -43,6 +43,7 @@ export const example = {
     'scripts/bench-read-store.ts',
     'scripts/bench-read-store-scan.ts',
     'scripts/bench-write.ts',
+    'scripts/bench.ts',
     'scripts/bench-restart.ts',
     'scripts/bench-snapshots.ts',
     'scripts/seed.ts',
