@@ -6,7 +6,6 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
-  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -26,6 +25,12 @@ import type { Logger } from '../logger.js';
 import { CORRELATION_HEADER, correlationIdFor } from './correlation.js';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType } from './problem-details.js';
 import { type RateLimits, rateLimitPlugin } from './rate-limit.js';
+import {
+  defaultRequestLog,
+  RequestLogController,
+  type RequestLogOptions,
+  requestLogHook,
+} from './request-log.js';
 import {
   clientErrorHandler,
   defaultHttpLimits,
@@ -189,6 +194,8 @@ export const createHttpApp = (options: {
   auth: Authentication;
   /** Requests per caller and per address (rate-limit.ts); absent: not limited. */
   rateLimit?: RateLimits;
+  /** Which requests get a line at info (request-log.ts); every one does at debug. */
+  requestLog?: RequestLogOptions;
 }): HttpApp => {
   const limits = { ...defaultHttpLimits, ...options.limits };
   const app = Fastify({
@@ -201,7 +208,8 @@ export const createHttpApp = (options: {
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
     genReqId: correlationIdFor,
-    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
+    // One line per request, and at info only for some (request-log.ts, its hook added below).
+    logController: new RequestLogController({ requestIdLogLabel: 'correlationId' }),
     // Reject rather than strip `__proto__` and `constructor.prototype` keys in JSON bodies.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -210,6 +218,8 @@ export const createHttpApp = (options: {
     return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.server.maxConnections = limits.maxConnections;
+
+  app.addHook('onResponse', requestLogHook(options.requestLog ?? defaultRequestLog));
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
