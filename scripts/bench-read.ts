@@ -12,7 +12,9 @@
  * accounts), bare included, so all scenarios parse the same requests; the read API servers verify
  * it as `npm start` does (bench-read-server.ts). The table puts each scenario next to bare: its
  * median req/s and p99 as a ratio of bare's, and the range of the per-round req/s ratio (the
- * scenarios of a round run back to back, so a round's ratio drifts less than the absolute figures).
+ * scenarios of a round run back to back, so a round's ratio drifts less than the absolute figures),
+ * and the server's CPU time per response (median of the rounds; what the machine's other load
+ * disturbs least).
  *
  * Then projection catch-up: BENCH_EVENTS events appended to the embedded SQLite event store, and
  * each of the app's projectors timed from a cold start to the head of the log.
@@ -21,7 +23,10 @@
  * BENCH_CONNECTIONS (default 32), BENCH_MAX_REQUESTS (per run, default 300000),
  * BENCH_IDS (distinct ids requested, default 1000), BENCH_EVENTS (default 20000), BENCH_EVENT_ACCOUNTS
  * (streams they are spread over, default 1000), BENCH_CATCH_UP (0: skip the catch-up half),
- * BENCH_ONLY (scenarios to run besides bare, comma-separated: app,hit,hit-redis,miss).
+ * BENCH_ONLY (scenarios to run besides bare, comma-separated: app,hit,hit-redis,miss),
+ * BENCH_LOG_LEVEL (the servers' LOG_LEVEL; default: the app's default, info),
+ * BENCH_CPU_PROF (a scenario: its server writes a V8 CPU profile to BENCH_CPU_PROF_DIR, default
+ * the system temp folder, when it stops; summarise it with `npx tsx scripts/cpu-profile-summary.ts <file>`).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -49,6 +54,8 @@ const eventAccounts = Number(process.env.BENCH_EVENT_ACCOUNTS ?? 1000);
 const catchUpToo = process.env.BENCH_CATCH_UP !== '0';
 const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
 const wanted = (scenario: Scenario) => only === undefined || only.includes(scenario);
+const profiled = process.env.BENCH_CPU_PROF;
+const profileDir = process.env.BENCH_CPU_PROF_DIR ?? join(tmpdir(), 'eventfold-profiles');
 
 // The servers verify with the development key kept here; every request carries a token it signed.
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-read-'));
@@ -60,12 +67,39 @@ const token = await signDevToken(await loadOrCreateDevSigningKey(dataDir), {
 });
 
 type Server = { name: string; scenario: Scenario; child: ChildProcess; url: string };
-type Run = { rps: number; latencies: number[]; errors: number; timeouts: number; non2xx: number };
-type Summary = { name: string; rps: number; p50: number; p99: number; failed: string; ratios: number[] };
+type Run = {
+  rps: number;
+  latencies: number[];
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  /** The server's CPU time (user + system) per response, in µs. */
+  cpuUsPerRequest: number;
+};
+type Summary = {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  cpu: number;
+  failed: string;
+  ratios: number[];
+};
+
+/** The server's CPU time so far, in µs (bench-read-server.ts answers 'cpu'). */
+const cpuOf = async ({ child }: Server) => {
+  const answer = once(child, 'message') as Promise<[{ cpuUs: number }]>;
+  child.send('cpu');
+  const [{ cpuUs }] = await answer;
+  return cpuUs;
+};
 
 const startServer = async (name: string, scenario: Scenario, env: Record<string, string> = {}) => {
   const child = fork(new URL('./bench-read-server.ts', import.meta.url), [scenario], {
-    execArgv: process.execArgv,
+    execArgv: [
+      ...process.execArgv,
+      ...(scenario === profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ],
     env: { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_TOKEN: token, ...env },
     // The servers log as the app does by default (info); their lines go nowhere, not to this terminal.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -93,24 +127,26 @@ const requests = Array.from({ length: ids }, (_, i) => ({
 }));
 
 /** One bounded autocannon run; latencies are taken per response, in fractional ms. */
-const load = (url: string, seconds: number) =>
-  new Promise<Run>((resolve, reject) => {
-    const latencies: number[] = [];
+const load = async (server: Server, seconds: number) => {
+  const cpuBefore = await cpuOf(server);
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
-      { url, connections, duration: seconds, maxOverallRequests: maxRequests, requests },
-      (error, result) =>
-        error
-          ? reject(error)
-          : resolve({
-              rps: result.requests.average,
-              latencies,
-              errors: result.errors,
-              timeouts: result.timeouts,
-              non2xx: result.non2xx,
-            }),
+      { url: server.url, connections, duration: seconds, maxOverallRequests: maxRequests, requests },
+      (error, done) => (error ? reject(error) : resolve(done)),
     );
     instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   });
+  const cpuUs = (await cpuOf(server)) - cpuBefore;
+  return {
+    rps: result.requests.average,
+    latencies,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    cpuUsPerRequest: cpuUs / Math.max(1, latencies.length),
+  };
+};
 
 console.log(
   `bench:read — ${rounds} rounds × ${durationS} s a scenario, ${connections} connections, ${ids} distinct ids`,
@@ -130,11 +166,11 @@ try {
     console.log('  skipped: Redis cache hit — redis-server not on PATH (apt-get install redis-server)');
   if (wanted('miss')) servers.push(await startServer('read API, cache miss (read model)', 'miss'));
 
-  for (const server of servers) await load(server.url, 1); // warm-up: JIT, connections, caches
+  for (const server of servers) await load(server, 1); // warm-up: JIT, connections, caches
   const runs = new Map<Server, Run[]>(servers.map((server) => [server, []]));
   for (let round = 1; round <= rounds; round++) {
     process.stdout.write(`  round ${round}/${rounds}…\n`);
-    for (const server of servers) runs.get(server)?.push(await load(server.url, durationS));
+    for (const server of servers) runs.get(server)?.push(await load(server, durationS));
   }
 
   const bareRuns = runs.get(servers[0] as Server) ?? [];
@@ -146,6 +182,7 @@ try {
       rps: median(all.map((run) => run.rps)),
       p50: percentile(latencies, 0.5),
       p99: percentile(latencies, 0.99),
+      cpu: median(all.map((run) => run.cpuUsPerRequest)),
       failed: (['errors', 'timeouts', 'non2xx'] as const)
         .map((kind) => all.reduce((sum, run) => sum + run[kind], 0))
         .join('/'),
@@ -164,6 +201,7 @@ try {
         'req/s vs bare',
         'per round',
         'p99 vs bare',
+        'CPU µs/req',
         'errors/timeouts/non-2xx',
       ],
       summary.map((row) => [
@@ -174,6 +212,7 @@ try {
         percent(row.rps / (bare?.rps ?? Number.NaN)),
         `${percent(Math.min(...row.ratios))}–${percent(Math.max(...row.ratios))}`,
         `${(row.p99 / (bare?.p99 ?? Number.NaN)).toFixed(2)}×`,
+        row.cpu.toFixed(0),
         row.failed,
       ]),
     )}\n`,
