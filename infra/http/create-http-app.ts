@@ -19,6 +19,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { isDomainError } from '../../domain/shared/domain-error.js';
+import { UnknownEventVersionError } from '../../domain/shared/event-versions.js';
 import { type Authentication, authenticationHooks } from '../auth/authenticate.js';
 import { isCorruptEvent, isEventStoreUnavailable } from '../event-store/event-store.js';
 import type { Logger } from '../logger.js';
@@ -133,6 +134,16 @@ const toProblem = (
         title: 'Stored event damaged',
         status: 500,
         detail: `stream ${error.streamId}: the stored event at revision ${error.revision} is damaged (${error.reason}), so the command was not decided and nothing was changed; retrying will not help until it is restored`,
+      },
+    };
+  // Newer code wrote an event of this stream: deciding on it as an older shape could be wrong.
+  if (error instanceof UnknownEventVersionError)
+    return {
+      problem: {
+        type: problemType('stored-event-version-unknown'),
+        title: 'Stored event of an unknown version',
+        status: 500,
+        detail: `${error.message}; nothing was decided or changed`,
       },
     };
   const fastifyError = error as Partial<FastifyError>;

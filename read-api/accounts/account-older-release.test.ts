@@ -156,6 +156,12 @@ describe('a store an older release left (version 1 deposits)', () => {
 
     const refused = await post('/accounts/bob/deposits', { amount: 1 });
     expect(refused.status).toBe(500);
+    expect(refused.body).toMatchObject({
+      type: 'urn:eventfold:problem:stored-event-version-unknown',
+      detail: expect.stringMatching(
+        /^MoneyDeposited \(stream account-bob, revision 2\) is version 3, newer than this code/,
+      ),
+    });
     expect(await eventStore.readStream('account-bob')).toHaveLength(3);
   });
 });
