@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { eventStoreContract } from './event-store.contract.js';
 import { CorruptEventError, type EventData, WrongExpectedRevisionError } from './event-store.js';
 import { createSqliteEventStore, openEventsDatabase } from './sqlite-event-store.js';
@@ -110,18 +110,12 @@ describe('SQLite event store', () => {
   });
 
   it('a full disk fails the whole group: no append is both refused and written', async () => {
-    // A real SQLITE_FULL: the store's connection may not grow its file by more than a few pages.
-    const exec = Database.prototype.exec;
-    const spy = vi.spyOn(Database.prototype, 'exec').mockImplementation(function (
-      this: Database.Database,
-      sql,
-    ) {
-      exec.call(this, sql);
-      this.pragma(`max_page_count = ${Number(this.pragma('page_count', { simple: true })) + 4}`);
-      return this;
-    });
-    const store = createSqliteEventStore({ file: newFile() });
-    spy.mockRestore();
+    // A real SQLITE_FULL: the store's write connection may not grow its file by more than a few pages.
+    const file = newFile();
+    const prepared = openEventsDatabase({ file });
+    const pages = Number(prepared.pragma('page_count', { simple: true }));
+    prepared.close();
+    const store = createSqliteEventStore({ file, writerPragmas: [`max_page_count = ${pages + 4}`] });
     const huge = { ...event('Huge'), data: { payload: 'x'.repeat(100_000) } };
     const results = await Promise.allSettled(
       [[event('Opened')], [huge], [event('Opened')]].map((events, i) =>

@@ -1,14 +1,10 @@
 import type Database from 'better-sqlite3';
 import { AppendSignal, pagedSubscription } from './append-signal.js';
 import {
-  type AppendResult,
   CorruptEventError,
-  checkExpectedRevision,
   damagedEventLog,
-  type EventData,
   type EventFilter,
   type EventStore,
-  type ExpectedRevision,
   type ReadAllOptions,
   type RecordedEvent,
   type SubscribeOptions,
@@ -17,7 +13,6 @@ import {
   COLUMNS,
   COLUMNS_WITHOUT_CHECKSUM,
   hasChecksumColumn,
-  insertStatement,
   openEventsDatabase,
   openEventsDatabaseReadOnly,
   type Row,
@@ -26,6 +21,7 @@ import {
 } from './sqlite-database.js';
 import { sqliteExpireStreams } from './sqlite-expire-streams.js';
 import { checkWritable, type OwnedDatabase, openOwnedEventsDatabase } from './sqlite-start-checks.js';
+import { startSqliteWriter } from './sqlite-writer.js';
 
 export { EVENTS_SCHEMA, openEventsDatabase, type SqliteSynchronous } from './sqlite-database.js';
 
@@ -51,6 +47,8 @@ export type SqliteEventStoreOptions = {
   /** Opens an existing file read-only, changing nothing: for tools that inspect a store. Appends fail. */
   readonly?: boolean;
   log?: StoreLog;
+  /** Pragmas for the connection that writes, after the store's own (tests: max_page_count meets a full disk). */
+  writerPragmas?: readonly string[];
 };
 
 const PAGE = 500;
@@ -98,8 +96,6 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
   // A read-only look at a file from before checksums: its rows are read unchecked.
   const columns = options.readonly && !hasChecksumColumn(db) ? COLUMNS_WITHOUT_CHECKSUM : COLUMNS;
 
-  const lastRevision = db.prepare('SELECT MAX(revision) FROM events WHERE stream_id = ?').pluck();
-  const insert = options.readonly ? undefined : insertStatement(db);
   const streamFrom = db.prepare<[string, number], Row>(
     `SELECT ${columns} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision`,
   );
@@ -134,65 +130,29 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     return statement.all(after ?? 0, ...(types ?? []), ...(prefixes ?? []), limit);
   };
 
-  const appendOne = db.transaction(
-    (streamId: string, events: readonly EventData[], expected: ExpectedRevision): AppendResult => {
-      if (!insert) throw new Error(`${options.file} is open read-only`);
-      const current = lastRevision.get(streamId) as number | null;
-      checkExpectedRevision(streamId, expected, current ?? undefined);
-      let revision = current ?? -1;
-      let position: number | bigint = 0;
-      for (const { type, data, metadata } of events) {
-        revision += 1;
-        const json = JSON.stringify(data) ?? 'null';
-        position = insert(streamId, revision, type, json, JSON.stringify(metadata));
-      }
-      return { nextRevision: revision, position: BigInt(position) };
-    },
-  );
-
-  // Group commit: appends that arrive in the same turn of the event loop share one transaction, so
-  // one fsync acknowledges them all. Each runs in its own savepoint (a transaction function called
-  // inside another), so a failed revision check undoes only that append. IMMEDIATE takes the write
-  // lock before any revision is read, so a writer in another process cannot slip in between.
-  type Pending = {
-    streamId: string;
-    events: readonly EventData[];
-    expected: ExpectedRevision;
-    resolve: (result: AppendResult) => void;
-    reject: (error: unknown) => void;
-  };
-  let queue: Pending[] = [];
-  // Settles each append's promise only after the whole batch has committed.
-  const commitAll = db.transaction((batch: Pending[]) =>
-    batch.map((pending) => {
-      try {
-        const result = appendOne(pending.streamId, pending.events, pending.expected);
-        return { settle: () => pending.resolve(result), position: result.position };
-      } catch (error) {
-        // Some errors (a full disk, I/O) make SQLite roll back the whole transaction, not just the
-        // savepoint: nothing before this append stands, and what follows would commit on its own.
-        if (!db.inTransaction) throw error;
-        return { settle: () => pending.reject(error), position: undefined };
-      }
-    }),
-  );
-  const flush = () => {
-    const batch = queue;
-    queue = [];
-    if (batch.length === 0) return;
-    let outcomes: Array<{ settle: () => void; position: bigint | undefined }>;
-    try {
-      outcomes = commitAll.immediate(batch);
-    } catch (error) {
-      for (const pending of batch) pending.reject(error);
-      return;
-    }
+  // Appends are committed by a thread of its own (sqlite-writer.ts): the commit and its fsync do not
+  // block this event loop, and what arrives during one commit goes into the next (group commit).
+  // The marker moves on before any append of the transaction is answered. Subscribers (the
+  // projectors) are woken in the next turn of the event loop, once the answers' continuations have
+  // run: the work a commit gives them does not hold back its replies, and the commits of one turn
+  // wake them once.
+  let waking = false;
+  const wakeSubscribers = () => {
+    waking = false;
     appended.notify();
-    for (const { settle, position } of outcomes) {
-      if (position !== undefined) owned?.keeper.advanced(position);
-      settle();
-    }
   };
+  const writer = options.readonly
+    ? undefined
+    : startSqliteWriter({
+        file: options.file,
+        synchronous: options.synchronous ?? 'full',
+        pragmas: options.writerPragmas,
+        onCommitted: (last) => {
+          if (last !== undefined) owned?.keeper.advanced(last);
+          if (!waking) setImmediate(wakeSubscribers);
+          waking = true;
+        },
+      });
 
   // A page and the head it was read against, in one read transaction: with another process writing,
   // two separate statements could see different snapshots and report as scanned an event never read.
@@ -215,10 +175,8 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
   return {
     async append(streamId, events, { expectedRevision }) {
       if (events.length === 0) throw new Error('append needs at least one event');
-      return new Promise<AppendResult>((resolve, reject) => {
-        if (queue.push({ streamId, events, expected: expectedRevision, resolve, reject }) === 1)
-          setImmediate(flush);
-      });
+      if (!writer) throw new Error(`${options.file} is open read-only`);
+      return writer.append(streamId, events, expectedRevision);
     },
 
     async readStream(streamId, { fromRevision = 0 } = {}) {
@@ -248,6 +206,8 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     async checkWrites() {
       if (options.readonly) throw new Error(`${options.file} is open read-only`);
       checkWritable(db, options.file);
+      if (writer?.failure)
+        throw new Error(`the writer of ${options.file} stopped: ${writer.failure.message} (see the log)`);
       if (owned?.keeper.failing)
         throw new Error(`the history marker ${options.markerFile} cannot be written (see the log)`);
     },
@@ -260,8 +220,11 @@ export const createSqliteEventStore = (options: SqliteEventStoreOptions): EventS
     },
 
     async close() {
-      flush();
-      closing.abort();
+      try {
+        await writer?.close();
+      } finally {
+        closing.abort();
+      }
       try {
         if (owned) await owned.keeper.close();
       } finally {
