@@ -19,60 +19,46 @@ class CacheTimeoutError extends Error {
 
 const FAILED = Symbol('cache failed');
 
-type Pending = { deadline: number; reject: (error: Error) => void; settled: boolean };
+type Pending = { deadline: number; reject: (error: Error) => void };
 
 /**
  * Bounds cache calls by `timeoutMs` with one timer for all of them, not a timer (and a race) per
- * call: calls are queued in the order they started, which with one bound is the order of their
- * deadlines, and the timer is armed for the oldest unsettled one.
+ * call. A call is in `pending` only until it settles, so nothing outlives it; with one bound, the
+ * order calls started in (a Set's order) is the order of their deadlines, and the timer is armed
+ * for the oldest one still pending.
  */
 const createDeadlines = (timeoutMs: number) => {
-  let queue: Pending[] = [];
-  let head = 0;
+  const pending = new Set<Pending>();
   let timer: NodeJS.Timeout | undefined;
 
-  const dropSettled = () => {
-    while (head < queue.length && queue[head]?.settled) head++;
-    if (head > 1024 && head * 2 > queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-  };
-  const arm = () => {
-    dropSettled();
-    const next = queue[head];
-    if (timer !== undefined || next === undefined) return;
-    timer = setTimeout(expire, Math.max(0, next.deadline - performance.now()));
-    timer.unref();
-  };
   const expire = () => {
     timer = undefined;
     const now = performance.now();
-    for (; head < queue.length; head++) {
-      const pending = queue[head] as Pending;
-      if (pending.settled) continue;
-      if (pending.deadline > now) break;
-      pending.settled = true;
-      pending.reject(new CacheTimeoutError(`cache did not answer within ${timeoutMs} ms`));
+    for (const call of pending) {
+      if (call.deadline > now) {
+        arm(call.deadline - now);
+        return;
+      }
+      pending.delete(call);
+      call.reject(new CacheTimeoutError(`cache did not answer within ${timeoutMs} ms`));
     }
-    arm();
+  };
+  const arm = (delayMs: number) => {
+    timer = setTimeout(expire, Math.max(0, delayMs));
+    timer.unref();
   };
 
   return <T>(operation: Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const pending: Pending = { deadline: performance.now() + timeoutMs, reject, settled: false };
-      queue.push(pending);
-      arm();
+      const call: Pending = { deadline: performance.now() + timeoutMs, reject };
+      pending.add(call);
+      if (timer === undefined) arm(timeoutMs);
       operation.then(
         (value) => {
-          if (pending.settled) return;
-          pending.settled = true;
-          resolve(value);
+          if (pending.delete(call)) resolve(value);
         },
         (error: unknown) => {
-          if (pending.settled) return;
-          pending.settled = true;
-          reject(error);
+          if (pending.delete(call)) reject(error);
         },
       );
     });
