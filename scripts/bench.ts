@@ -46,6 +46,7 @@ const scripts: { script: string; args?: string[]; env?: Record<string, string> }
   { script: 'bench-restart.ts', env: { BENCH_EVENTS: String(size) } },
   { script: 'bench-read-store.ts', args: ['--documents', String(size)] },
   { script: 'bench-write-http.ts' },
+  { script: 'bench-memory.ts', env: { BENCH_EVENTS: String(size) } },
   { script: 'bench-write.ts' },
 ];
 

@@ -43,6 +43,9 @@ export const example = {
     'scripts/bench-read-store.ts',
     'scripts/bench-read-store-scan.ts',
     'scripts/bench-write.ts',
+    'scripts/bench-write-http.ts',
+    'scripts/bench-write-http-bare.ts',
+    'scripts/bench-memory.ts',
     'scripts/bench.ts',
     'scripts/bench-restart.ts',
     'scripts/bench-snapshots.ts',
@@ -51,6 +54,8 @@ export const example = {
   ],
   npmScripts: [
     'bench:write',
+    'bench:write-http',
+    'bench:memory',
     'bench:read',
     'bench:hot',
     'bench:read-store',
