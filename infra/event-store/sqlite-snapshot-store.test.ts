@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { snapshotStoreContract } from './snapshot-store.contract.js';
 import { createSqliteEventStore } from './sqlite-event-store.js';
 import { createSqliteSnapshotStore } from './sqlite-snapshot-store.js';
@@ -29,4 +29,26 @@ snapshotStoreContract('SQLite (a table beside the events)', async () => {
       await events.close();
     },
   };
+});
+
+it('skips a save while the writer holds the lock, at once, instead of holding up the event loop', async () => {
+  const file = join(dir, 'busy.sqlite');
+  const events = createSqliteEventStore({ file });
+  const snapshots = createSqliteSnapshotStore({ file });
+  const writer = new Database(file);
+  try {
+    await snapshots.save({ streamId: 's', revision: 1, version: 'v', data: { n: 1 } });
+    writer.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    await snapshots.save({ streamId: 's', revision: 2, version: 'v', data: { n: 2 } });
+    expect(performance.now() - started).toBeLessThan(1000); // it waited 5 s before
+    expect((await snapshots.load('s'))?.revision).toBe(1);
+    writer.exec('ROLLBACK');
+    await snapshots.save({ streamId: 's', revision: 3, version: 'v', data: { n: 3 } });
+    expect((await snapshots.load('s'))?.revision).toBe(3);
+  } finally {
+    writer.close();
+    await snapshots.close();
+    await events.close();
+  }
 });

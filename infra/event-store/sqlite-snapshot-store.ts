@@ -28,13 +28,20 @@ type Row = { revision: number; version: string; data: string; checksum: string }
  * store's file module is left as it is). That connection commits with synchronous=NORMAL: a
  * snapshot lost to a power cut costs one longer read, so it need not wait for an fsync. Open it
  * after the event store, which checks and prepares the file.
+ *
+ * It runs on the event loop while the event store commits in a thread of its own (sqlite-writer.ts):
+ * a save never waits for the writer's lock (busy timeout 0). One that finds the lock held is
+ * skipped: a snapshot is an optimisation, and the next one comes `every` events later, while a
+ * wait would hold up every request for as long as a commit with its fsync takes.
  */
 export const createSqliteSnapshotStore = ({ file }: { file: string }): SnapshotStore => {
+  // Opening and creating the table may wait: that happens once, at start.
   const db = new Database(file, { timeout: 5000 });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SNAPSHOTS_SCHEMA);
+    db.pragma('busy_timeout = 0');
   } catch (error) {
     db.close();
     throw error;
@@ -59,7 +66,11 @@ export const createSqliteSnapshotStore = ({ file }: { file: string }): SnapshotS
     },
     async save({ streamId, revision, version, data }) {
       const json = JSON.stringify(data) ?? 'null';
-      upsert.run(streamId, revision, version, json, snapshotChecksum(streamId, revision, version, json));
+      try {
+        upsert.run(streamId, revision, version, json, snapshotChecksum(streamId, revision, version, json));
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      }
     },
     async close() {
       db.close();
