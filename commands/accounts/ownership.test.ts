@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { bearer, testAuthentication } from '../infra/auth/testing/test-tokens.js';
-import { type InProcessApp, startInProcessApp } from './testing/in-process-app.js';
+import { type InProcessApp, startInProcessApp } from '../../app/testing/in-process-app.js';
+import { bearer, testAuthentication } from '../../infra/auth/testing/test-tokens.js';
 
 /**
  * Who may do what, end to end with real tokens (signed, verified by the app's verifier): the
