@@ -114,7 +114,15 @@ const startApp = async (mode: FlushMode, started: App[]): Promise<App> => {
     ttlSeconds: 3600,
   });
   const app = await startAppProcess({
-    env: { DATA_DIR: dir, PROJECTION_FLUSH: mode, LOG_LEVEL: 'warn', AUTH_DISABLED: 'false' },
+    // One caller writing and reading as fast as it can is the benchmark, not an abuse to limit.
+    env: {
+      DATA_DIR: dir,
+      PROJECTION_FLUSH: mode,
+      LOG_LEVEL: 'warn',
+      AUTH_DISABLED: 'false',
+      RATE_LIMIT_MAX: '0',
+      RATE_LIMIT_ANONYMOUS_MAX: '0',
+    },
     track: (child) => started.push({ mode, app: { child } as AppProcess, dir, token }),
   });
   if (!app.ready)

@@ -42,6 +42,7 @@ import {
 } from '../infra/cache/testing/redis-server.js';
 import { measureCatchUp } from './bench-read-catch-up.js';
 import { benchAccountId, type Scenario } from './bench-read-fixture.js';
+import { reportFigures } from './bench-results.js';
 import { formatTable, median, percentile } from './bench-table.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -218,6 +219,17 @@ try {
     )}\n`,
   );
   console.log('goal (issue 11): a cache hit at ≥ 80 % of bare req/s, p99 ≤ 1.5× bare\n');
+  const hit = summary.find((row) => row.name.startsWith('read API, cache hit (LRU)'));
+  const app = summary.find((row) => row.name.startsWith('shared app'));
+  if (hit && bare)
+    reportFigures([
+      {
+        figure: 'GET /accounts/:id, cache hit (LRU), bearer token, 32 connections: req/s and p99 vs bare',
+        value: `${percent(hit.rps / bare.rps)} of bare, p99 ${(hit.p99 / bare.p99).toFixed(2)}× (${hit.cpu.toFixed(0)} µs CPU a request)`,
+        reference: `bare Fastify, same JSON: ${Math.round(bare.rps).toLocaleString('en-US')} req/s, ${bare.cpu.toFixed(0)} µs${app ? `; the shared app, no read: ${percent(app.rps / bare.rps)}, ${app.cpu.toFixed(0)} µs` : ''}`,
+        goal: '≥ 80 % of bare, p99 ≤ 1.5×',
+      },
+    ]);
 } finally {
   for (const server of servers) await stopServer(server);
   await redis?.stop();
