@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { counterAggregate } from '../../domain/shared/testing/counter.js';
+import { EventStoreUnavailableError } from '../../infra/event-store/event-store.js';
 import { createMemoryEventStore } from '../../infra/event-store/memory-event-store.js';
+import { withFaults } from '../../infra/event-store/testing/fault-injector.js';
 import { createCommandHandler } from './handle-command.js';
 import { type CommandOutcome, instrumentCommands } from './instrument-commands.js';
 
@@ -33,6 +35,37 @@ describe('instrumentCommands', () => {
       { command: 'OpenCounter', outcome: 'accepted', reason: 'replayed' },
       { command: 'OpenCounter', outcome: 'rejected', reason: 'counter_exists' },
       { command: 'Decrement', outcome: 'rejected', reason: 'below_zero' },
+    ]);
+  });
+
+  it('tells an unreachable store and a bug apart among failures', async () => {
+    const outcomes: CommandOutcome[] = [];
+    let down = true;
+    const eventStore = withFaults(createMemoryEventStore(), {
+      readStream: () => down,
+      error: (message) => new EventStoreUnavailableError(message),
+    });
+    const handle = instrumentCommands(
+      createCommandHandler({ eventStore, maxRetries: 1, unavailable: { attempts: 1, backoffMs: 0 } }),
+      { onOutcome: (outcome) => outcomes.push(outcome) },
+    );
+    await expect(handle(counterAggregate, 'a1', open, context)).rejects.toThrow();
+    down = false;
+    const broken = {
+      ...counterAggregate,
+      decider: {
+        ...counterAggregate.decider,
+        decide: () => {
+          throw new Error('a bug');
+        },
+      },
+    };
+    await handle(counterAggregate, 'a1', open, context);
+    await expect(handle(broken, 'a1', open, context)).rejects.toThrow('a bug');
+    expect(outcomes.map(({ outcome, reason }) => [outcome, reason])).toEqual([
+      ['failed', 'event_store_unavailable'],
+      ['accepted', 'appended'],
+      ['failed', 'error'],
     ]);
   });
 

@@ -1,4 +1,6 @@
 import { isDomainError } from '../../domain/shared/domain-error.js';
+import { UnknownEventVersionError } from '../../domain/shared/event-versions.js';
+import { isCorruptEvent, isEventStoreUnavailable } from '../../infra/event-store/event-store.js';
 import {
   type CommandHandler,
   ConcurrencyConflictError,
@@ -13,7 +15,9 @@ export type CommandOutcome = {
   /**
    * accepted: `appended` (or decided nothing new), `replayed` (an idempotent repeat);
    * rejected: the domain error's code, `concurrency_conflict` or `idempotency_key_reused`;
-   * failed: `error` (the store failed; the caller gets a 5xx).
+   * failed: `event_store_unavailable` (the caller gets a 503 and may retry),
+   * `stored_event_damaged`, `stored_event_version_unknown`, or `error` for anything else (a 5xx).
+   * The reasons are what an alert tells apart: an outage, damage a person must restore, or a bug.
    */
   reason: string;
 };
@@ -31,6 +35,10 @@ const reasonOf = (error: unknown): Pick<CommandOutcome, 'outcome' | 'reason'> =>
     return { outcome: 'rejected', reason: 'concurrency_conflict' };
   if (error instanceof IdempotencyKeyReusedError)
     return { outcome: 'rejected', reason: 'idempotency_key_reused' };
+  if (isEventStoreUnavailable(error)) return { outcome: 'failed', reason: 'event_store_unavailable' };
+  if (isCorruptEvent(error)) return { outcome: 'failed', reason: 'stored_event_damaged' };
+  if (error instanceof UnknownEventVersionError)
+    return { outcome: 'failed', reason: 'stored_event_version_unknown' };
   return { outcome: 'failed', reason: 'error' };
 };
 
