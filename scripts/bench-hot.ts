@@ -26,7 +26,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,6 +36,7 @@ import { createCommandHandler } from '../commands/pipeline/handle-command.js';
 import { accountAggregate } from '../domain/accounts/account.js';
 import { loadOrCreateDevSigningKey, signDevToken } from '../infra/auth/dev-signing-key.js';
 import { createEventStore } from '../infra/event-store/create-event-store.js';
+import { freePort } from '../infra/testing/free-port.js';
 import { formatTable, percentile } from './bench-table.js';
 
 const hotEvents = Number(process.env.BENCH_HOT_EVENTS ?? 3300);
@@ -87,16 +87,6 @@ const fill = async (dataDir: string, accounts: { id: string; events: number; key
   } finally {
     await eventStore.close();
   }
-};
-
-const freePort = async () => {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 };
 
 const startServer = async (dataDir: string, port: number) => {

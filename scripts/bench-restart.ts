@@ -20,7 +20,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevSigningKey, signDevToken } from '../infra/auth/dev-signing-key.js';
 import { createEventStore } from '../infra/event-store/create-event-store.js';
 import { type EventData, positionToJson } from '../infra/event-store/event-store.js';
+import { freePort } from '../infra/testing/free-port.js';
 import { reportFigures } from './bench-results.js';
 import { formatTable } from './bench-table.js';
 
@@ -86,15 +86,6 @@ const fill = async (dataDir: string) => {
   } finally {
     await store.close();
   }
-};
-
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 };
 
 /** Starts the app and resolves with the seconds until `ready` says so. */

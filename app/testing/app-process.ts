@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+export { freePort } from '../../infra/testing/free-port.js';
+
+import { freePort } from '../../infra/testing/free-port.js';
 
 /**
  * The app as a deployment runs it (runApp), in a child process with the engines' fixture module:
@@ -22,15 +25,6 @@ export type AppProcess = {
   stderr(): string;
   /** Its exit code, once it has exited. */
   exited: Promise<number | null>;
-};
-
-export const freePort = async (): Promise<number> => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no TCP port was assigned');
-  return address.port;
 };
 
 /**

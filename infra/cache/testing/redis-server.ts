@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../testing/free-port.js';
 
 export type RedisServer = { url: string; port: number; stop(): Promise<void> };
 
@@ -53,15 +54,6 @@ export const startRedisServer = async ({ port }: { port?: number } = {}): Promis
   }
   await stop();
   throw new Error(`redis-server did not start on port ${listenOn}:\n${output}`);
-};
-
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no TCP port was assigned');
-  return address.port;
 };
 
 const answersPing = (port: number) =>

@@ -2,11 +2,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
+import { freePort } from '../../testing/free-port.js';
 
 /**
  * FerretDB (https://www.ferretdb.com) speaks the MongoDB wire protocol over a SQLite folder: no
@@ -292,15 +292,6 @@ const askIsFerretDB = async (url: string) => {
   } finally {
     await client.close();
   }
-};
-
-const freePort = async () => {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no TCP port was assigned');
-  return address.port;
 };
 
 const answersPing = async (url: string) => {
